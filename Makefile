@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: MIT
+#
+# Top-level build of the lpu stack.
+#
+#   make            build the kernel module and the userspace programs
+#   make deps       install build and test dependencies (root, Debian 12)
+#   make qemu       build QEMU with the emulated LPU card (cached)
+#   make check      run every test: host unit tests, then the guest tests
+#   make demo       boot the emulated card, load the driver, run the demo
+#   make checkpatch run checkpatch.pl --strict on the driver and uapi
+#
+# KDIR is the kernel build tree the module is built against. By default it
+# is the running kernel's if its headers are installed, else the newest
+# Debian linux-headers-*-amd64 tree (the guest kernel).
+
+KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
+	if [ -d $$d ]; then echo $$d; \
+	else ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1; fi)
+LPU_CACHE ?= /var/cache/lpu
+BUILD := $(CURDIR)/build
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
+	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I/usr/include/libdrm
+
+export KDIR LPU_CACHE BUILD CC CFLAGS
+
+.PHONY: all modules userspace guest-tests deps qemu check check-host \
+	check-guest demo checkpatch clean
+
+all: modules userspace
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+userspace: guest-tests
+
+guest-tests:
+	$(MAKE) -C tests/guest
+
+deps:
+	./scripts/setup-deps.sh
+
+qemu: deps
+	./scripts/build-qemu.sh
+
+check: deps
+	$(MAKE) all
+	./scripts/build-qemu.sh
+	./tests/run-all.sh
+
+check-host:
+	$(MAKE) -C tests/host check
+
+check-guest:
+	./tests/run-guest.sh
+
+demo: deps
+	$(MAKE) all
+	./scripts/build-qemu.sh
+	./scripts/demo.sh
+
+checkpatch:
+	./scripts/checkpatch.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
+	rm -rf $(BUILD)

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Userspace ABI of the lpu DRM accel driver (/dev/accel/accelN).
+ *
+ * Copyright (C) 2026 The lpu authors
+ */
+#ifndef __UAPI_LPU_ACCEL_H__
+#define __UAPI_LPU_ACCEL_H__
+
+#include "drm.h"
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+/**
+ * DOC: Overview
+ *
+ * An LPU card keeps programs and their data in on-card SRAM and moves data
+ * between host memory and SRAM with DMA. Userspace sees three kinds of
+ * object, all owned by the open file that made them:
+ *
+ * - buffers: host memory, created with &DRM_IOCTL_LPU_BO_CREATE and mapped
+ *   with mmap() at the offset from &DRM_IOCTL_LPU_BO_MMAP_OFFSET; closed
+ *   with the generic &DRM_IOCTL_GEM_CLOSE.
+ * - SRAM allocations: ranges of card SRAM, not CPU-mappable, created with
+ *   &DRM_IOCTL_LPU_SRAM_ALLOC and released with &DRM_IOCTL_LPU_SRAM_FREE or
+ *   when the file is closed. Another file's SRAM handles do not resolve.
+ *   SRAM is cleared before it is handed to a new owner.
+ * - jobs: a list of commands submitted to one hardware queue with
+ *   &DRM_IOCTL_LPU_SUBMIT. Commands of a job run in order; a failing
+ *   command skips the rest of its job. Completion is signalled through
+ *   drm_syncobj handles (binary, or a point of a timeline syncobj). A job
+ *   that failed signals its syncobj fences with an error.
+ *
+ * Every ioctl rejects unknown flags and non-zero padding or reserved fields
+ * with -EINVAL. The errno values are documented per ioctl and are stable.
+ */
+
+/**
+ * DOC: Errors
+ *
+ * The driver uses one errno per kind of mistake, the same in every ioctl:
+ *
+ * - -EINVAL: unknown flag, non-zero padding or reserved field, unknown
+ *   command or query, zero size, queue index out of range.
+ * - -ENOENT: handle (buffer, SRAM or syncobj) not known to this file.
+ * - -ERANGE: offset plus size past the end of a buffer or SRAM allocation,
+ *   or an arithmetic overflow of offset plus size.
+ * - -E2BIG: a size or count above the documented maximum.
+ * - -ENOSPC: not enough free SRAM.
+ * - -EFAULT: a user pointer that cannot be read or written.
+ * - -ENODEV: the card has been removed.
+ * - -ENOMEM: out of kernel memory.
+ *
+ * A job's fence carries its failure as the fence error: -EIO for a device
+ * error, -ECANCELED when the job was aborted by a reset or skipped, and
+ * -ETIMEDOUT when it made no progress within the queue timeout.
+ */
+
+#define DRM_LPU_QUERY			0x00
+#define DRM_LPU_BO_CREATE		0x01
+#define DRM_LPU_BO_MMAP_OFFSET		0x02
+#define DRM_LPU_SRAM_ALLOC		0x03
+#define DRM_LPU_SRAM_FREE		0x04
+#define DRM_LPU_SUBMIT			0x05
+
+#define DRM_IOCTL_LPU_QUERY \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_QUERY, struct drm_lpu_query)
+#define DRM_IOCTL_LPU_BO_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_BO_CREATE, struct drm_lpu_bo_create)
+#define DRM_IOCTL_LPU_BO_MMAP_OFFSET \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_BO_MMAP_OFFSET, \
+		 struct drm_lpu_bo_mmap_offset)
+#define DRM_IOCTL_LPU_SRAM_ALLOC \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_SRAM_ALLOC, struct drm_lpu_sram_alloc)
+#define DRM_IOCTL_LPU_SRAM_FREE \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_LPU_SRAM_FREE, struct drm_lpu_sram_free)
+#define DRM_IOCTL_LPU_SUBMIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_SUBMIT, struct drm_lpu_submit)
+
+/**
+ * DOC: Capabilities
+ *
+ * Bits of &drm_lpu_device_info.caps:
+ *
+ * %DRM_LPU_CAP_DMA_SG
+ *	DMA between SRAM and any range of a (non-contiguous) buffer.
+ * %DRM_LPU_CAP_FENCE
+ *	The %DRM_LPU_CMD_FENCE command.
+ * %DRM_LPU_CAP_EXEC
+ *	The card runs programs (the %DRM_LPU_CMD_EXEC command).
+ * %DRM_LPU_CAP_TIMELINE
+ *	Submit accepts timeline syncobj points.
+ */
+#define DRM_LPU_CAP_DMA_SG		(1ULL << 0)
+#define DRM_LPU_CAP_FENCE		(1ULL << 1)
+#define DRM_LPU_CAP_EXEC		(1ULL << 2)
+#define DRM_LPU_CAP_TIMELINE		(1ULL << 3)
+
+/**
+ * struct drm_lpu_device_info - what &DRM_IOCTL_LPU_QUERY returns
+ *
+ * New fields are only ever appended. The kernel writes
+ * min(&drm_lpu_query.size, sizeof(struct drm_lpu_device_info)) bytes, so
+ * an older program gets the prefix it knows and a newer program finds out
+ * from @struct_size which fields the kernel filled.
+ */
+struct drm_lpu_device_info {
+	/** @struct_size: out: size of this struct as the kernel knows it */
+	__u32 struct_size;
+	/** @hw_version: out: hardware interface version, major << 16 | minor */
+	__u32 hw_version;
+	/** @caps: out: mask of DRM_LPU_CAP_* */
+	__u64 caps;
+	/** @sram_size: out: SRAM on the card, bytes */
+	__u64 sram_size;
+	/** @sram_free: out: SRAM not allocated by any file, bytes */
+	__u64 sram_free;
+	/** @queue_count: out: number of hardware queues */
+	__u32 queue_count;
+	/** @clock_mhz: out: core clock in MHz, for turning cycles into time */
+	__u32 clock_mhz;
+	/** @pci_vendor: out: PCI vendor ID */
+	__u16 pci_vendor;
+	/** @pci_device: out: PCI device ID */
+	__u16 pci_device;
+	/** @pci_revision: out: PCI revision ID */
+	__u8 pci_revision;
+	/** @pad: out: zero */
+	__u8 pad[3];
+	/** @max_bo_size: out: largest buffer &DRM_IOCTL_LPU_BO_CREATE makes */
+	__u64 max_bo_size;
+	/** @max_cmds: out: most commands in one &drm_lpu_submit */
+	__u32 max_cmds;
+	/** @sram_align: out: SRAM allocation granule, bytes */
+	__u32 sram_align;
+};
+
+/**
+ * struct drm_lpu_query - read device information
+ *
+ * Errors: -EINVAL for non-zero @flags or @pad or a @size below 8,
+ * -EFAULT when @info cannot be written.
+ */
+struct drm_lpu_query {
+	/** @info: in: user pointer to a &struct drm_lpu_device_info */
+	__u64 info;
+	/** @size: in: bytes at @info, at least 8; out: bytes written */
+	__u32 size;
+	/** @flags: in: must be 0 */
+	__u32 flags;
+};
+
+/**
+ * struct drm_lpu_bo_create - create a host-memory buffer
+ *
+ * The buffer is zero-filled shmem memory, mapped with mmap() on the accel
+ * node at the offset from &DRM_IOCTL_LPU_BO_MMAP_OFFSET. Its size is
+ * rounded up to a whole number of pages.
+ *
+ * Errors: -EINVAL for a zero @size or non-zero @flags, -E2BIG for a
+ * @size above &drm_lpu_device_info.max_bo_size, -ENOMEM.
+ */
+struct drm_lpu_bo_create {
+	/** @size: in: bytes, 1..max_bo_size; out: the rounded-up size */
+	__u64 size;
+	/** @flags: in: must be 0 */
+	__u32 flags;
+	/** @handle: out: GEM handle of the new buffer */
+	__u32 handle;
+};
+
+/**
+ * struct drm_lpu_bo_mmap_offset - get the fake offset to mmap a buffer
+ *
+ * Errors: -EINVAL for non-zero @flags, -ENOENT for an unknown @handle.
+ */
+struct drm_lpu_bo_mmap_offset {
+	/** @handle: in: GEM handle */
+	__u32 handle;
+	/** @flags: in: must be 0 */
+	__u32 flags;
+	/** @offset: out: offset to pass to mmap() */
+	__u64 offset;
+};
+
+/**
+ * struct drm_lpu_sram_alloc - allocate card SRAM for this file
+ *
+ * The range is zero when handed out, and belongs to this file until
+ * &DRM_IOCTL_LPU_SRAM_FREE or close(). Jobs in flight keep it allocated
+ * until they finish.
+ *
+ * Errors: -EINVAL for a zero @size, non-zero @flags or @pad, -E2BIG for a
+ * @size above the card's SRAM, -ENOSPC when no free range is large enough,
+ * -ENOMEM.
+ */
+struct drm_lpu_sram_alloc {
+	/** @size: in: bytes; out: rounded up to &drm_lpu_device_info.sram_align */
+	__u64 size;
+	/** @flags: in: must be 0 */
+	__u32 flags;
+	/** @handle: out: SRAM handle, valid in this file only, never 0 */
+	__u32 handle;
+	/** @sram_addr: out: device address of the range (informational) */
+	__u64 sram_addr;
+};
+
+/**
+ * struct drm_lpu_sram_free - release an SRAM allocation
+ *
+ * Errors: -EINVAL for non-zero @pad, -ENOENT for a handle this file does
+ * not hold.
+ */
+struct drm_lpu_sram_free {
+	/** @handle: in: SRAM handle */
+	__u32 handle;
+	/** @pad: in: must be 0 */
+	__u32 pad;
+};
+
+/**
+ * DOC: Commands
+ *
+ * %DRM_LPU_CMD_NOP
+ *	Does nothing; completes in order with the job.
+ * %DRM_LPU_CMD_FENCE
+ *	Completes after every earlier command of the queue has completed.
+ * %DRM_LPU_CMD_DMA_TO_SRAM
+ *	Copies &drm_lpu_cmd_dma.size bytes from the buffer at bo_offset to the
+ *	SRAM allocation at sram_offset.
+ * %DRM_LPU_CMD_DMA_FROM_SRAM
+ *	Copies from the SRAM allocation to the buffer.
+ * %DRM_LPU_CMD_EXEC
+ *	Reserved for running programs; rejected with -EINVAL unless the device
+ *	reports %DRM_LPU_CAP_EXEC.
+ */
+#define DRM_LPU_CMD_NOP			0
+#define DRM_LPU_CMD_FENCE		1
+#define DRM_LPU_CMD_DMA_TO_SRAM		2
+#define DRM_LPU_CMD_DMA_FROM_SRAM	3
+#define DRM_LPU_CMD_EXEC		4
+
+/**
+ * struct drm_lpu_cmd_dma - payload of the DMA commands
+ */
+struct drm_lpu_cmd_dma {
+	/** @bo_handle: in: GEM handle of the host buffer */
+	__u32 bo_handle;
+	/** @sram_handle: in: SRAM handle of this file */
+	__u32 sram_handle;
+	/** @bo_offset: in: byte offset in the buffer */
+	__u64 bo_offset;
+	/** @sram_offset: in: byte offset in the SRAM allocation */
+	__u64 sram_offset;
+	/** @size: in: bytes to copy, 1..min(buffer, allocation) */
+	__u64 size;
+	/** @reserved: in: must be 0 */
+	__u64 reserved[3];
+};
+
+/**
+ * struct drm_lpu_cmd - one command of a job, 64 bytes
+ */
+struct drm_lpu_cmd {
+	/** @op: in: DRM_LPU_CMD_* */
+	__u32 op;
+	/** @flags: in: must be 0 */
+	__u32 flags;
+	union {
+		/** @dma: in: for the DMA commands */
+		struct drm_lpu_cmd_dma dma;
+		/** @raw: in: must be 0 for NOP and FENCE */
+		__u64 raw[7];
+	};
+};
+
+/**
+ * struct drm_lpu_sync - a syncobj to wait on or to signal
+ */
+struct drm_lpu_sync {
+	/** @handle: in: drm_syncobj handle */
+	__u32 handle;
+	/** @flags: in: must be 0 */
+	__u32 flags;
+	/**
+	 * @point: in: timeline point; 0 for a binary syncobj. For an out
+	 * sync, a timeline point must be new (above the last one signalled).
+	 */
+	__u64 point;
+};
+
+#define DRM_LPU_MAX_CMDS		256
+#define DRM_LPU_MAX_SYNCS		64
+
+/**
+ * struct drm_lpu_submit - queue a job on a hardware queue
+ *
+ * The job waits for every in-sync, then runs its commands in order on
+ * hardware queue @queue. Every out-sync gets the job's completion fence:
+ * a binary syncobj has its fence replaced, a timeline syncobj gets the
+ * fence at @drm_lpu_sync.point.
+ *
+ * Everything is checked before anything is queued: on an error nothing
+ * runs and no syncobj changes.
+ *
+ * Errors: -EINVAL (flags, padding, reserved fields, unknown command, zero
+ * @cmd_count or command size, @queue out of range, a zero timeline point
+ * on a timeline out-sync), -E2BIG (@cmd_count above %DRM_LPU_MAX_CMDS or
+ * a sync count above %DRM_LPU_MAX_SYNCS), -ENOENT (unknown buffer, SRAM or
+ * syncobj handle), -ERANGE (a range past a buffer or SRAM allocation),
+ * -EFAULT, -ENOMEM, -ENODEV.
+ */
+struct drm_lpu_submit {
+	/** @cmds: in: user pointer to @cmd_count &struct drm_lpu_cmd */
+	__u64 cmds;
+	/** @in_syncs: in: user pointer to @in_sync_count &struct drm_lpu_sync */
+	__u64 in_syncs;
+	/** @out_syncs: in: user pointer to @out_sync_count &struct drm_lpu_sync */
+	__u64 out_syncs;
+	/** @cmd_count: in: 1..%DRM_LPU_MAX_CMDS */
+	__u32 cmd_count;
+	/** @in_sync_count: in: 0..%DRM_LPU_MAX_SYNCS */
+	__u32 in_sync_count;
+	/** @out_sync_count: in: 0..%DRM_LPU_MAX_SYNCS */
+	__u32 out_sync_count;
+	/** @queue: in: hardware queue, below &drm_lpu_device_info.queue_count */
+	__u32 queue;
+	/** @flags: in: must be 0 */
+	__u32 flags;
+	/** @pad: in: must be 0 */
+	__u32 pad;
+	/** @job_id: out: per-queue sequence number of the job, for fdinfo */
+	__u64 job_id;
+};
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif /* __UAPI_LPU_ACCEL_H__ */
