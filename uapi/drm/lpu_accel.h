@@ -93,10 +93,10 @@ extern "C" {
  * %DRM_LPU_CAP_TIMELINE
  *	Submit accepts timeline syncobj points.
  */
-#define DRM_LPU_CAP_DMA_SG		(1ULL << 0)
-#define DRM_LPU_CAP_FENCE		(1ULL << 1)
-#define DRM_LPU_CAP_EXEC		(1ULL << 2)
-#define DRM_LPU_CAP_TIMELINE		(1ULL << 3)
+#define DRM_LPU_CAP_DMA_SG		0x1ULL
+#define DRM_LPU_CAP_FENCE		0x2ULL
+#define DRM_LPU_CAP_EXEC		0x4ULL
+#define DRM_LPU_CAP_TIMELINE		0x8ULL
 
 /**
  * struct drm_lpu_device_info - what &DRM_IOCTL_LPU_QUERY returns

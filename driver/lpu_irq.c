@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * lpu: interrupts.
+ *
+ * With MSI-X the card has a vector per queue plus one for device events.
+ * Otherwise one MSI or INTx vector serves everything and IRQ_CAUSE says
+ * which sources are pending.
+ *
+ * Copyright (C) 2026 The lpu authors
+ */
+
+#include <linux/interrupt.h>
+#include <linux/pci.h>
+#include <drm/drm_print.h>
+
+#include "lpu_drv.h"
+#include "lpu_irq.h"
+#include "lpu_job.h"
+
+static void lpu_irq_handle_event(struct lpu_device *ldev)
+{
+	u32 event, code, queue;
+
+	lpu_write(ldev, LPU_REG_IRQ_CAUSE, LPU_IRQ_EVENT);
+	event = lpu_read(ldev, LPU_REG_EVENT);
+	code = event & LPU_EVENT_CODE_MASK;
+	queue = event >> LPU_EVENT_QUEUE_SHIFT;
+
+	if (code == LPU_EVENT_NONE)
+		return;
+	drm_err_ratelimited(&ldev->drm, "card halted queue %u, event %u\n",
+			    queue, code);
+	if (queue < ldev->queue_count)
+		lpu_queue_halted(&ldev->queues[queue]);
+}
+
+static irqreturn_t lpu_irq_queue(int irq, void *arg)
+{
+	lpu_queue_irq(arg);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t lpu_irq_event(int irq, void *arg)
+{
+	lpu_irq_handle_event(arg);
+	return IRQ_HANDLED;
+}
+
+/* The single vector of MSI or INTx mode, possibly shared. */
+static irqreturn_t lpu_irq_single(int irq, void *arg)
+{
+	struct lpu_device *ldev = arg;
+	u32 cause = lpu_read(ldev, LPU_REG_IRQ_CAUSE);
+	u32 i;
+
+	cause &= lpu_read(ldev, LPU_REG_IRQ_MASK);
+	if (!cause)
+		return IRQ_NONE;
+
+	for (i = 0; i < ldev->queue_count; i++)
+		if (cause & LPU_IRQ_QUEUE(i))
+			lpu_queue_irq(&ldev->queues[i]);
+	if (cause & LPU_IRQ_EVENT)
+		lpu_irq_handle_event(ldev);
+	return IRQ_HANDLED;
+}
+
+static int lpu_irq_request(struct lpu_device *ldev, u32 vector,
+			   irq_handler_t handler, void *arg, const char *what)
+{
+	struct device *dev = ldev->drm.dev;
+	unsigned long flags = ldev->msix ? 0 : IRQF_SHARED;
+	const char *name;
+
+	name = devm_kasprintf(dev, GFP_KERNEL, "lpu-%s-%s", pci_name(ldev->pdev),
+			      what);
+	if (!name)
+		return -ENOMEM;
+	return devm_request_irq(dev, pci_irq_vector(ldev->pdev, vector),
+				handler, flags, name, arg);
+}
+
+int lpu_irq_init(struct lpu_device *ldev)
+{
+	struct pci_dev *pdev = ldev->pdev;
+	u32 nvec = ldev->queue_count + 1;
+	char what[16];
+	u32 i;
+	int ret;
+
+	ret = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX);
+	if (ret < 0) {
+		ret = pci_alloc_irq_vectors(pdev, 1, 1,
+					    PCI_IRQ_MSI | PCI_IRQ_INTX);
+		if (ret < 0)
+			return ret;
+		return lpu_irq_request(ldev, 0, lpu_irq_single, ldev, "irq");
+	}
+
+	ldev->msix = true;
+	for (i = 0; i < ldev->queue_count; i++) {
+		snprintf(what, sizeof(what), "q%u", i);
+		ret = lpu_irq_request(ldev, i, lpu_irq_queue,
+				      &ldev->queues[i], what);
+		if (ret)
+			return ret;
+	}
+	return lpu_irq_request(ldev, ldev->queue_count, lpu_irq_event, ldev,
+			       "event");
+}
