@@ -20,12 +20,14 @@
 #include <drm/drm_print.h>
 
 #include "lpu_accel.h"
+#include "lpu_debugfs.h"
 #include "lpu_drv.h"
 #include "lpu_gem.h"
 #include "lpu_irq.h"
 #include "lpu_job.h"
 #include "lpu_pci.h"
 #include "lpu_sram.h"
+#include "lpu_sysfs.h"
 
 #define LPU_DRIVER_MAJOR	1
 #define LPU_DRIVER_MINOR	0
@@ -116,13 +118,28 @@ static const struct drm_ioctl_desc lpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(LPU_SUBMIT, lpu_submit_ioctl, 0),
 };
 
-DEFINE_DRM_ACCEL_FOPS(lpu_fops);
+static const struct file_operations lpu_fops = {
+	.owner = THIS_MODULE,
+	DRM_ACCEL_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
+
+/* fdinfo: the common keys plus this file's SRAM, drm-usage-stats style. */
+static void lpu_show_fdinfo(struct drm_printer *p, struct drm_file *file)
+{
+	struct lpu_file *lfile = file->driver_priv;
+
+	drm_printf(p, "drm-total-sram:\t%llu KiB\n",
+		   (u64)atomic64_read(&lfile->sram_bytes) >> 10);
+	drm_show_memory_stats(p, file);
+}
 
 const struct drm_driver lpu_drm_driver = {
 	.driver_features = DRIVER_GEM | DRIVER_COMPUTE_ACCEL |
 			   DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE,
 	.open = lpu_open,
 	.postclose = lpu_postclose,
+	.show_fdinfo = lpu_show_fdinfo,
 	.gem_create_object = lpu_gem_create_object,
 	.ioctls = lpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(lpu_ioctls),
@@ -154,6 +171,10 @@ int lpu_device_init(struct lpu_device *ldev)
 	ret = lpu_irq_init(ldev);
 	if (ret)
 		return ret;
+	ret = lpu_hwmon_init(ldev);
+	if (ret)
+		return ret;
+	lpu_debugfs_init(ldev);
 	lpu_hw_start(ldev);
 	return 0;
 }

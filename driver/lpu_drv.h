@@ -94,6 +94,8 @@ struct lpu_file {
 	struct lpu_device *ldev;
 	/* SRAM allocations of this file, by handle; xa has its own lock */
 	struct xarray srams;
+	/* bytes of SRAM this file holds handles to, for fdinfo */
+	atomic64_t sram_bytes;
 	/* @submit_lock serialises job arm + push on this file's entities */
 	struct mutex submit_lock;
 	struct drm_sched_entity entities[LPU_MAX_QUEUES];

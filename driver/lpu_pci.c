@@ -15,6 +15,7 @@
 #include "lpu_drv.h"
 #include "lpu_job.h"
 #include "lpu_pci.h"
+#include "lpu_sysfs.h"
 
 #define LPU_RESET_TIMEOUT_US	(100 * USEC_PER_MSEC)
 
@@ -165,4 +166,5 @@ struct pci_driver lpu_pci_driver = {
 	.probe = lpu_pci_probe,
 	.remove = lpu_pci_remove,
 	.err_handler = &lpu_pci_err_handlers,
+	.driver.dev_groups = lpu_dev_groups,
 };

@@ -175,6 +175,7 @@ int lpu_sram_alloc_ioctl(struct drm_device *dev, void *data,
 		lpu_sram_put(sram);
 		return ret;
 	}
+	atomic64_add(size, &lfile->sram_bytes);
 	args->handle = handle;
 	args->size = size;
 	args->sram_addr = lpu_sram_addr(sram);
@@ -193,6 +194,7 @@ int lpu_sram_free_ioctl(struct drm_device *dev, void *data,
 	sram = xa_erase(&lfile->srams, args->handle);
 	if (!sram)
 		return -ENOENT;
+	atomic64_sub(lpu_sram_size(sram), &lfile->sram_bytes);
 	lpu_sram_put(sram);
 	return 0;
 }
