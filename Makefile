@@ -6,6 +6,11 @@
 #   make deps       install build and test dependencies (root, Debian 12)
 #   make qemu       build QEMU with the emulated LPU card (cached)
 #   make check      run every test: host unit tests, then the guest tests
+#                   (last line: "TOTAL: N passed, N failed, N skipped")
+#   make check-host the host unit tests only
+#   make check-guest the guest tests only; TESTS=t_a,t_b runs only those,
+#                   GUEST_ARGS= passes more options to tests/run-guest.sh
+#   make guest-shell boot the guest with the driver loaded, to a shell
 #   make demo       boot the emulated card, load the driver, run the demo
 #   make checkpatch run checkpatch.pl --strict on the driver and uapi
 #
@@ -26,7 +31,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
 export KDIR LPU_CACHE BUILD CC CFLAGS
 
 .PHONY: all modules userspace guest-tests deps qemu check check-host \
-	check-guest demo checkpatch clean
+	check-guest guest-shell demo checkpatch clean
 
 all: modules userspace
 
@@ -34,6 +39,7 @@ modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 userspace: guest-tests
+	$(MAKE) -C tools/lpu-bench
 
 guest-tests:
 	$(MAKE) -C tests/guest
@@ -52,8 +58,11 @@ check: deps
 check-host:
 	$(MAKE) -C tests/host check
 
-check-guest:
-	./tests/run-guest.sh
+check-guest: all
+	./tests/run-guest.sh $(if $(TESTS),--tests $(TESTS)) $(GUEST_ARGS)
+
+guest-shell: all
+	./tests/run-guest.sh --shell $(GUEST_ARGS)
 
 demo: deps
 	$(MAKE) all

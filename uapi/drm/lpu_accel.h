@@ -33,21 +33,27 @@ extern "C" {
  *   drm_syncobj handles (binary, or a point of a timeline syncobj). A job
  *   that failed signals its syncobj fences with an error.
  *
- * Every ioctl rejects unknown flags and non-zero padding or reserved fields
- * with -EINVAL. The errno values are documented per ioctl and are stable.
+ * Every LPU ioctl rejects unknown flags and non-zero padding or reserved
+ * fields with -EINVAL. The errno values are documented per ioctl and are
+ * stable. (The DRM core's own ioctls, such as GEM_CLOSE, keep their own
+ * conventions.)
  */
 
 /**
  * DOC: Errors
  *
- * The driver uses one errno per kind of mistake, the same in every ioctl:
+ * The driver uses one errno per kind of mistake, the same in every LPU
+ * ioctl:
  *
  * - -EINVAL: unknown flag, non-zero padding or reserved field, unknown
- *   command or query, zero size, queue index out of range.
+ *   command or query, zero size, queue index out of range, an in-sync
+ *   syncobj (or timeline point) that has no fence yet.
  * - -ENOENT: handle (buffer, SRAM or syncobj) not known to this file.
  * - -ERANGE: offset plus size past the end of a buffer or SRAM allocation,
  *   or an arithmetic overflow of offset plus size.
- * - -E2BIG: a size or count above the documented maximum.
+ * - -E2BIG: a buffer or SRAM allocation size, or a command or sync count,
+ *   above its documented maximum. (A DMA size that does not fit its buffer
+ *   or allocation is -ERANGE.)
  * - -ENOSPC: not enough free SRAM.
  * - -EFAULT: a user pointer that cannot be read or written.
  * - -ENODEV: the card has been removed.
@@ -140,8 +146,8 @@ struct drm_lpu_device_info {
 /**
  * struct drm_lpu_query - read device information
  *
- * Errors: -EINVAL for non-zero @flags or @pad or a @size below 8,
- * -EFAULT when @info cannot be written.
+ * Errors: -EINVAL for non-zero @flags or a @size below 8, -EFAULT when
+ * @info cannot be written.
  */
 struct drm_lpu_query {
 	/** @info: in: user pointer to a &struct drm_lpu_device_info */
@@ -192,8 +198,8 @@ struct drm_lpu_bo_mmap_offset {
  * &DRM_IOCTL_LPU_SRAM_FREE or close(). Jobs in flight keep it allocated
  * until they finish.
  *
- * Errors: -EINVAL for a zero @size, non-zero @flags or @pad, -E2BIG for a
- * @size above the card's SRAM, -ENOSPC when no free range is large enough,
+ * Errors: -EINVAL for a zero @size or non-zero @flags, -E2BIG for a @size
+ * above the card's SRAM, -ENOSPC when no free range is large enough,
  * -ENOMEM.
  */
 struct drm_lpu_sram_alloc {
@@ -285,8 +291,10 @@ struct drm_lpu_sync {
 	/** @flags: in: must be 0 */
 	__u32 flags;
 	/**
-	 * @point: in: timeline point; 0 for a binary syncobj. For an out
-	 * sync, a timeline point must be new (above the last one signalled).
+	 * @point: in: timeline point; 0 for a binary syncobj. An out-sync
+	 * point should be above the timeline's last point, or waiters may
+	 * see points complete out of order. An in-sync must already have a
+	 * fence (the point has been submitted), else -EINVAL.
 	 */
 	__u64 point;
 };
@@ -305,12 +313,16 @@ struct drm_lpu_sync {
  * Everything is checked before anything is queued: on an error nothing
  * runs and no syncobj changes.
  *
+ * The counts and @queue are checked before any array is read.
+ *
  * Errors: -EINVAL (flags, padding, reserved fields, unknown command, zero
- * @cmd_count or command size, @queue out of range, a zero timeline point
- * on a timeline out-sync), -E2BIG (@cmd_count above %DRM_LPU_MAX_CMDS or
- * a sync count above %DRM_LPU_MAX_SYNCS), -ENOENT (unknown buffer, SRAM or
- * syncobj handle), -ERANGE (a range past a buffer or SRAM allocation),
- * -EFAULT, -ENOMEM, -ENODEV.
+ * @cmd_count or DMA size, @queue out of range, an in-sync without a
+ * fence), -E2BIG (@cmd_count above %DRM_LPU_MAX_CMDS or a sync count above
+ * %DRM_LPU_MAX_SYNCS), -ENOENT (unknown buffer, SRAM or syncobj handle),
+ * -ERANGE (a range past a buffer or SRAM allocation, or offset + size
+ * overflowing), -EFAULT, -ENOMEM, -ENODEV.
+ *
+ * Jobs on one queue complete in submission order.
  */
 struct drm_lpu_submit {
 	/** @cmds: in: user pointer to @cmd_count &struct drm_lpu_cmd */
