@@ -59,7 +59,8 @@ apt_update() {
 BASE_PKGS="build-essential pkgconf libdrm-dev libelf-dev check
 busybox-static cpio gzip xz-utils zstd kmod
 seabios qemu-system-data ninja-build libglib2.0-dev libpixman-1-dev
-python3-venv flex bison zlib1g-dev dpkg-dev perl file"
+python3-venv flex bison zlib1g-dev dpkg-dev perl file
+clang libclang-rt-14-dev valgrind"
 
 install_pkgs() {
 	local missing=()
@@ -118,6 +119,13 @@ fetch_kernel() {
 	mv "$dir.tmp/root/lib/modules/$krel" "$dir.tmp/modules" 2>/dev/null ||
 		mv "$dir.tmp/root/usr/lib/modules/$krel" "$dir.tmp/modules"
 	rm -rf "$dir.tmp/root" "$dir.tmp/deb"
+	# The package has no modules.dep (its postinst makes it); the guest
+	# initramfs resolves lpu.ko's dependencies from it.
+	log "depmod $krel"
+	mkdir -p "$dir.tmp/base/lib/modules"
+	ln -s "$dir.tmp/modules" "$dir.tmp/base/lib/modules/$krel"
+	depmod -b "$dir.tmp/base" "$krel"
+	rm -rf "$dir.tmp/base"
 	rm -rf "$dir"
 	mv "$dir.tmp" "$dir"
 }

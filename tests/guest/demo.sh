@@ -55,9 +55,13 @@ else
 fi
 
 step "2. DMA round trip"
+# host -> SRAM -> host copies and compares (not the error cases)
 ran=0
-for t in "$TDIR"/t_*dma*; do
+for t in "$TDIR"/t_dma_*; do
 	[ -x "$t" ] || continue
+	case ${t##*/} in
+	*_einval*|*_erange*|*_enoent*|*_efault*|*_e2big*|*_enospc*) continue ;;
+	esac
 	ran=1
 	echo "-- ${t##*/}"
 	(cd "$TDIR" && "$t" < /dev/null)

@@ -42,7 +42,7 @@
 # that outlives its timeout gets SIGTERM, 5 s later SIGKILL; if it does not
 # die (stuck in the kernel) the runner gives up on it after 10 s more.
 
-export PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin
+export PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin:/opt/lpu/tests
 export LD_LIBRARY_PATH=/usr/local/lib
 export HOME=/root
 export TERM=vt100
@@ -123,7 +123,8 @@ boot_dmesg() {
 		sed 's/^/boot-dmesg: /'
 }
 
-# Print the card's BARs; returns 1 if one is unassigned.
+# Print the card's BARs; returns 1 if one is unassigned. (Under qboot the
+# firmware assigns none: Linux does, within the host bridge windows.)
 pci_check() {
 	found=
 	ok=0
@@ -141,6 +142,11 @@ pci_check() {
 			fi
 			i=$((i + 1))
 		done < "$d/resource"
+		# A BAR the kernel could not place either has its flags cleared
+		# (so it is not listed above) or is left at 0.
+		for n in $(dmesg | sed -n "s/.* ${d##*/}: BAR \([0-9]\) .*failed to assign.*/\1/p"); do
+			case " $bad " in *" bar$n "*) ;; *) bad="$bad bar$n" ;; esac
+		done
 		echo "LPU-PCI ${d##*/}$desc"
 		if [ -n "$bad" ]; then
 			echo "LPU-PCI-UNASSIGNED ${d##*/}$bad"

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Run every lpu test: the host unit tests (make -C tests/host check, Check
+# suites), then the guest tests (tests/run-guest.sh, arguments passed on).
+# Assumes everything is built ("make check" builds first, then calls this).
+#
+# The last line is the summary:
+#   TOTAL: N passed, N failed, N skipped
+# Exit status 0 only if nothing failed and the guest reported results.
+# Missing host tests, a host build or run that fails without a Check
+# summary, and a guest run without a summary count as failures, never as
+# passes. Logs: $BUILD/host-check.log, $BUILD/guest-run.log.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export BUILD=${BUILD:-$ROOT/build}
+mkdir -p "$BUILD"
+
+hp=0 hf=0 hs=0
+gp=0 gf=0 gs=0
+
+echo "==== host tests (tests/host)"
+hlog=$BUILD/host-check.log
+if [ ! -f "$ROOT/tests/host/Makefile" ]; then
+	echo "host: tests/host/Makefile missing: no host tests (counted as a failure)"
+	hf=1
+else
+	make -C "$ROOT/tests/host" check 2>&1 | tee "$hlog"
+	rc=${PIPESTATUS[0]}
+	# Check prints one "NN%: Checks: X, Failures: F, Errors: E" per runner.
+	read -r checks fails errs nsum < <(awk '
+		match($0, /[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/) {
+			s = substr($0, RSTART, RLENGTH); gsub(/[^0-9 ]/, "", s)
+			split(s, v, " "); c += v[2]; f += v[3]; e += v[4]; n++
+		}
+		END { print c + 0, f + 0, e + 0, n + 0 }' "$hlog")
+	hp=$((checks - fails - errs))
+	hf=$((fails + errs))
+	if [ "$nsum" = 0 ]; then
+		echo "host: no Check summary line in the output (counted as a failure)"
+		hf=$((hf + 1))
+	fi
+	if [ "$rc" != 0 ] && [ "$hf" = 0 ]; then
+		echo "host: make -C tests/host check exited $rc (counted as a failure)"
+		hf=1
+	fi
+fi
+echo "host: $hp passed, $hf failed, $hs skipped"
+
+echo
+echo "==== guest tests (tests/run-guest.sh)"
+glog=$BUILD/guest-run.log
+"$ROOT/tests/run-guest.sh" "$@" 2>&1 | tee "$glog"
+rc=${PIPESTATUS[0]}
+summary=$(tr -d '\r' < "$glog" |
+	sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' |
+	tail -n 1)
+if [ -z "$summary" ]; then
+	echo "guest: tests/run-guest.sh gave no summary, exit status $rc (counted as a failure)"
+	gf=1
+else
+	read -r gp gf gs <<< "$summary"
+	if [ $((gp + gf + gs)) = 0 ]; then
+		echo "guest: no results (counted as a failure)"
+		gf=1
+	fi
+	if [ "$rc" != 0 ] && [ "$gf" = 0 ]; then
+		echo "guest: tests/run-guest.sh exited $rc (counted as a failure)"
+		gf=1
+	fi
+fi
+
+echo
+echo "host:  $hp passed, $hf failed, $hs skipped"
+echo "guest: $gp passed, $gf failed, $gs skipped"
+passed=$((hp + gp)) failed=$((hf + gf)) skipped=$((hs + gs))
+echo "TOTAL: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
