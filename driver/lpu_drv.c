@@ -26,6 +26,7 @@
 #include "lpu_irq.h"
 #include "lpu_job.h"
 #include "lpu_pci.h"
+#include "lpu_queue.h"
 #include "lpu_sram.h"
 #include "lpu_sysfs.h"
 
@@ -40,6 +41,8 @@ static u64 lpu_device_caps(struct lpu_device *ldev)
 		caps |= DRM_LPU_CAP_DMA_SG;
 	if (ldev->hw_caps & LPU_CAP_FENCE)
 		caps |= DRM_LPU_CAP_FENCE;
+	if (ldev->hw_caps & LPU_CAP_EXEC)
+		caps |= DRM_LPU_CAP_EXEC;
 	return caps;
 }
 
@@ -165,7 +168,7 @@ int lpu_device_init(struct lpu_device *ldev)
 	if (ret)
 		return ret;
 	/* Rings first: devm frees the interrupts before the rings. */
-	ret = lpu_queues_init(ldev);
+	ret = lpu_queues_init(ldev, lpu_job_timeout());
 	if (ret)
 		return ret;
 	ret = lpu_irq_init(ldev);

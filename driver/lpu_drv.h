@@ -42,6 +42,9 @@ struct lpu_queue {
 	dma_addr_t ring_dma;
 	struct lpu_hw_cpl *cpl;
 	dma_addr_t cpl_dma;
+	/* EXEC parameter blocks, one per ring slot */
+	struct lpu_hw_exec_params *params;
+	dma_addr_t params_dma;
 
 	u64 fence_context;
 	/* recovers the queue after the card halted it */
@@ -96,6 +99,8 @@ struct lpu_file {
 	struct xarray srams;
 	/* bytes of SRAM this file holds handles to, for fdinfo */
 	atomic64_t sram_bytes;
+	/* set at close: jobs not yet on the card are dropped */
+	bool closing;
 	/* @submit_lock serialises job arm + push on this file's entities */
 	struct mutex submit_lock;
 	struct drm_sched_entity entities[LPU_MAX_QUEUES];

@@ -15,7 +15,7 @@
 
 #include "lpu_drv.h"
 #include "lpu_irq.h"
-#include "lpu_job.h"
+#include "lpu_queue.h"
 
 static void lpu_irq_handle_event(struct lpu_device *ldev)
 {
@@ -34,7 +34,8 @@ static void lpu_irq_handle_event(struct lpu_device *ldev)
 		lpu_queue_halted(&ldev->queues[queue]);
 }
 
-static irqreturn_t lpu_irq_queue(int irq, void *arg)
+/* Queue vectors run threaded: signalling progress points may sleep. */
+static irqreturn_t lpu_irq_queue_thread(int irq, void *arg)
 {
 	lpu_queue_irq(arg);
 	return IRQ_HANDLED;
@@ -46,16 +47,23 @@ static irqreturn_t lpu_irq_event(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
+static u32 lpu_irq_pending(struct lpu_device *ldev)
+{
+	return lpu_read(ldev, LPU_REG_IRQ_CAUSE) &
+	       lpu_read(ldev, LPU_REG_IRQ_MASK);
+}
+
 /* The single vector of MSI or INTx mode, possibly shared. */
 static irqreturn_t lpu_irq_single(int irq, void *arg)
 {
-	struct lpu_device *ldev = arg;
-	u32 cause = lpu_read(ldev, LPU_REG_IRQ_CAUSE);
-	u32 i;
+	return lpu_irq_pending(arg) ? IRQ_WAKE_THREAD : IRQ_NONE;
+}
 
-	cause &= lpu_read(ldev, LPU_REG_IRQ_MASK);
-	if (!cause)
-		return IRQ_NONE;
+static irqreturn_t lpu_irq_single_thread(int irq, void *arg)
+{
+	struct lpu_device *ldev = arg;
+	u32 cause = lpu_irq_pending(ldev);
+	u32 i;
 
 	for (i = 0; i < ldev->queue_count; i++)
 		if (cause & LPU_IRQ_QUEUE(i))
@@ -66,18 +74,22 @@ static irqreturn_t lpu_irq_single(int irq, void *arg)
 }
 
 static int lpu_irq_request(struct lpu_device *ldev, u32 vector,
-			   irq_handler_t handler, void *arg, const char *what)
+			   irq_handler_t handler, irq_handler_t thread,
+			   void *arg, const char *what)
 {
 	struct device *dev = ldev->drm.dev;
-	unsigned long flags = ldev->msix ? 0 : IRQF_SHARED;
+	unsigned long flags = thread ? IRQF_ONESHOT : 0;
 	const char *name;
 
+	if (!ldev->msix)
+		flags |= IRQF_SHARED;
 	name = devm_kasprintf(dev, GFP_KERNEL, "lpu-%s-%s", pci_name(ldev->pdev),
 			      what);
 	if (!name)
 		return -ENOMEM;
-	return devm_request_irq(dev, pci_irq_vector(ldev->pdev, vector),
-				handler, flags, name, arg);
+	return devm_request_threaded_irq(dev,
+					 pci_irq_vector(ldev->pdev, vector),
+					 handler, thread, flags, name, arg);
 }
 
 int lpu_irq_init(struct lpu_device *ldev)
@@ -94,17 +106,18 @@ int lpu_irq_init(struct lpu_device *ldev)
 					    PCI_IRQ_MSI | PCI_IRQ_INTX);
 		if (ret < 0)
 			return ret;
-		return lpu_irq_request(ldev, 0, lpu_irq_single, ldev, "irq");
+		return lpu_irq_request(ldev, 0, lpu_irq_single,
+				       lpu_irq_single_thread, ldev, "irq");
 	}
 
 	ldev->msix = true;
 	for (i = 0; i < ldev->queue_count; i++) {
 		snprintf(what, sizeof(what), "q%u", i);
-		ret = lpu_irq_request(ldev, i, lpu_irq_queue,
+		ret = lpu_irq_request(ldev, i, NULL, lpu_irq_queue_thread,
 				      &ldev->queues[i], what);
 		if (ret)
 			return ret;
 	}
-	return lpu_irq_request(ldev, ldev->queue_count, lpu_irq_event, ldev,
-			       "event");
+	return lpu_irq_request(ldev, ldev->queue_count, lpu_irq_event, NULL,
+			       ldev, "event");
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * lpu: jobs, hardware queues and their fences.
+ * lpu: jobs and their submission.
  *
  * Copyright (C) 2026 The lpu authors
  */
@@ -11,40 +11,57 @@
 
 struct drm_device;
 struct drm_file;
-struct lpu_device;
+struct drm_lpu_cmd;
+struct drm_syncobj;
 struct lpu_file;
-struct lpu_queue;
+struct lpu_hw_desc;
+struct lpu_hw_exec_params;
 struct lpu_sram;
 
 /**
  * struct lpu_job - a submitted list of commands
  */
 struct lpu_job {
+	/** @base: the scheduler's job */
 	struct drm_sched_job base;
+	/** @queue: the hardware queue it runs on */
 	struct lpu_queue *queue;
-	/* descriptors, ready but for seqno and flags set at run time */
+	/** @lfile: the submitting file; valid until the job leaves its entity */
+	struct lpu_file *lfile;
+	/** @descs: descriptors, complete but for seqno and flags */
 	struct lpu_hw_desc *descs;
+	/** @desc_count: entries in @descs */
 	u32 desc_count;
-	/* objects the commands use, referenced until the job is freed */
+	/** @bos: buffers the commands use, referenced */
 	struct drm_gem_object **bos;
+	/** @bo_count: entries in @bos */
 	u32 bo_count;
+	/** @srams: SRAM allocations the commands use, referenced */
 	struct lpu_sram **srams;
+	/** @sram_count: entries in @srams */
 	u32 sram_count;
-	/* the hardware fence, once run_job() put the job on the ring */
+	/** @exec_params: parameters of the job's EXEC command, or NULL */
+	struct lpu_hw_exec_params *exec_params;
+	/** @progress: the EXEC's progress timeline (referenced), or NULL */
+	struct drm_syncobj *progress;
+	/** @hw_fence: the hardware fence, once the job is on the ring */
 	struct dma_fence *hw_fence;
+	/** @watch_tokens: tokens seen by the last watchdog check */
+	u32 watch_tokens;
+	/** @abort_sent: the watchdog asked the card to stop the program */
+	bool abort_sent;
 };
 
-int lpu_queues_init(struct lpu_device *ldev);
-void lpu_queue_hw_init(struct lpu_queue *q);
-void lpu_queue_irq(struct lpu_queue *q);
-void lpu_queue_halted(struct lpu_queue *q);
-void lpu_queues_cancel(struct lpu_device *ldev, int error);
-void lpu_queues_stop(struct lpu_device *ldev);
-void lpu_queues_restart(struct lpu_device *ldev);
+extern const struct drm_sched_backend_ops lpu_sched_ops;
 
+/* lpu_cmd.c */
+int lpu_job_parse_cmd(struct lpu_job *job, struct drm_file *file,
+		      const struct drm_lpu_cmd *cmd, struct lpu_hw_desc *desc);
+
+/* lpu_job.c */
+long lpu_job_timeout(void);
 int lpu_file_entities_init(struct lpu_file *lfile);
 void lpu_file_entities_fini(struct lpu_file *lfile);
-
 int lpu_submit_ioctl(struct drm_device *dev, void *data,
 		     struct drm_file *file);
 

@@ -13,7 +13,7 @@
 #include <drm/drm_print.h>
 
 #include "lpu_drv.h"
-#include "lpu_job.h"
+#include "lpu_queue.h"
 #include "lpu_pci.h"
 #include "lpu_sysfs.h"
 

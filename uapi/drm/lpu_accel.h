@@ -239,7 +239,8 @@ struct drm_lpu_sram_free {
  * %DRM_LPU_CMD_DMA_FROM_SRAM
  *	Copies from the SRAM allocation to the buffer.
  * %DRM_LPU_CMD_EXEC
- *	Reserved for running programs; rejected with -EINVAL unless the device
+ *	Runs a program resident in SRAM and streams its tokens to a buffer
+ *	(&struct drm_lpu_cmd_exec). Rejected with -EINVAL unless the device
  *	reports %DRM_LPU_CAP_EXEC.
  */
 #define DRM_LPU_CMD_NOP			0
@@ -267,6 +268,85 @@ struct drm_lpu_cmd_dma {
 };
 
 /**
+ * DOC: Token streams
+ *
+ * An EXEC command writes the tokens its program emits to a buffer, at
+ * &drm_lpu_cmd_exec.stream_offset, laid out as &struct drm_lpu_stream
+ * followed by stream_capacity little-endian u32 token ids. The card
+ * updates @tokens after each token it writes, so a reader that sees
+ * tokens == k may read token[0..k-1]; the other header fields are written
+ * when the program stops, before the job's fence signals.
+ *
+ * When &drm_lpu_cmd_exec.progress_syncobj names a timeline syncobj, the
+ * driver signals point k of it once at least k tokens are in the buffer
+ * (points may be skipped: signalling point k completes every point below
+ * it). Use a fresh or reset timeline per run. The card raises progress
+ * interrupts as tokens are written, so a waiter wakes per token, not per
+ * job.
+ */
+
+/**
+ * struct drm_lpu_stream - header of a token stream (little-endian)
+ */
+struct drm_lpu_stream {
+	/** @tokens: out: tokens written so far */
+	__u32 tokens;
+	/** @state: out: 0 running, 1 halted, 2 faulted, 3 aborted */
+	__u32 state;
+	/** @fault: out: the ISA fault code when @state is 2 */
+	__u32 fault;
+	/** @fault_pc: out: window offset of the faulting instruction */
+	__u32 fault_pc;
+	/** @cycles: out: modelled device cycles of the run */
+	__u64 cycles;
+	/** @insns: out: instructions executed */
+	__u64 insns;
+	/** @reserved: out: zero */
+	__u64 reserved[4];
+};
+
+#define DRM_LPU_STREAM_RUNNING		0
+#define DRM_LPU_STREAM_HALTED		1
+#define DRM_LPU_STREAM_FAULT		2
+#define DRM_LPU_STREAM_ABORTED		3
+
+/**
+ * struct drm_lpu_cmd_exec - payload of %DRM_LPU_CMD_EXEC
+ *
+ * The program's SRAM window is the whole allocation @sram_handle; load it
+ * (and the prompt) with DMA commands first. The job fails with -EIO when
+ * the program faults (details in the stream header), with -ETIMEDOUT when
+ * it makes no progress for the queue timeout, and with -ECANCELED when it
+ * is aborted, for example because its file was closed.
+ */
+struct drm_lpu_cmd_exec {
+	/** @sram_handle: in: SRAM allocation holding the program */
+	__u32 sram_handle;
+	/** @stream_handle: in: buffer that receives the token stream */
+	__u32 stream_handle;
+	/** @stream_offset: in: offset of the stream in it, 64-byte aligned */
+	__u64 stream_offset;
+	/** @stream_capacity: in: tokens the stream holds, >= 1 */
+	__u32 stream_capacity;
+	/** @entry: in: window offset of the first instruction, 32-aligned */
+	__u32 entry;
+	/** @prompt_len: in: prompt tokens already in SRAM (register r1) */
+	__u32 prompt_len;
+	/** @budget: in: most tokens to generate (register r2) */
+	__u32 budget;
+	/** @temperature: in: f32 bits, finite and >= 0; 0 is greedy */
+	__u32 temperature;
+	/** @top_p: in: f32 bits in [0, 1]; 0 or 1 sample from everything */
+	__u32 top_p;
+	/** @seed: in: sampling seed; 0 picks the ISA's default seed */
+	__u64 seed;
+	/** @progress_syncobj: in: timeline syncobj for progress, or 0 */
+	__u32 progress_syncobj;
+	/** @reserved: in: must be 0 */
+	__u32 reserved;
+};
+
+/**
  * struct drm_lpu_cmd - one command of a job, 64 bytes
  */
 struct drm_lpu_cmd {
@@ -277,6 +357,8 @@ struct drm_lpu_cmd {
 	union {
 		/** @dma: in: for the DMA commands */
 		struct drm_lpu_cmd_dma dma;
+		/** @exec: in: for %DRM_LPU_CMD_EXEC */
+		struct drm_lpu_cmd_exec exec;
 		/** @raw: in: must be 0 for NOP and FENCE */
 		__u64 raw[7];
 	};

@@ -130,7 +130,19 @@ enum lpu_hw_event {
 #define LPU_Q_CPL_COUNT			0x30	/* RO */
 /* Count of descriptors completed with an error status */
 #define LPU_Q_ERR_COUNT			0x34	/* RO */
-/* 0x38..0xff reserved for EXEC control (abort, coalescing, progress) */
+/* Write 1: abort the EXEC descriptor running now (LPU_STS_ABORTED) */
+#define LPU_Q_ABORT			0x38	/* WO */
+/* Tokens emitted so far by the EXEC descriptor of PROGRESS_SEQ */
+#define LPU_Q_PROGRESS			0x3c	/* RO */
+#define LPU_Q_PROGRESS_SEQ_LO		0x40	/* RO */
+#define LPU_Q_PROGRESS_SEQ_HI		0x44	/* RO */
+/*
+ * Progress interrupt coalescing: the queue's interrupt is raised after
+ * every IRQ_COALESCE tokens an EXEC emits (0: only at completion).
+ * Reset value 1.
+ */
+#define LPU_Q_IRQ_COALESCE		0x48	/* RW */
+/* 0x4c..0xff reserved */
 
 /* ---- Descriptors ------------------------------------------------------- */
 
@@ -139,7 +151,7 @@ enum lpu_hw_opcode {
 	LPU_OP_FENCE = 0x01,		/* completes after all earlier ones */
 	LPU_OP_DMA_TO_SRAM = 0x10,	/* host SG list -> SRAM */
 	LPU_OP_DMA_FROM_SRAM = 0x11,	/* SRAM -> host SG list */
-	LPU_OP_EXEC = 0x20,		/* run a program in SRAM (reserved) */
+	LPU_OP_EXEC = 0x20,		/* run a program in SRAM */
 };
 
 /* Descriptor flags */
@@ -174,6 +186,73 @@ struct lpu_hw_dma {
 	__le64 length;		/* 1..SRAM size */
 };
 
+/*
+ * EXEC payload: run a program with the parameters at @params_addr (host
+ * memory, struct lpu_hw_exec_params, 64-byte aligned). The device reads the
+ * block when the descriptor starts and re-reads @abort while it runs.
+ */
+struct lpu_hw_exec {
+	__le64 params_addr;
+	__le32 params_size;	/* sizeof(struct lpu_hw_exec_params) */
+	__le32 rsvd;		/* must be 0 */
+	__le64 rsvd2[4];	/* must be 0 */
+};
+
+/*
+ * EXEC parameters, 128 bytes. The program's SRAM window is
+ * [win_base, win_base + win_size); every address in the program is an
+ * offset in it (see lpu_isa.h). Tokens go to a host stream, reached like a
+ * DMA's host side: @stream_sg_offset bytes into the SG list at
+ * @stream_sg_addr, laid out as struct lpu_hw_stream.
+ */
+struct lpu_hw_exec_params {
+	__le64 win_base;	/* 64-byte aligned */
+	__le64 win_size;	/* bytes, > 0, win_base + win_size <= SRAM */
+	__le64 entry;		/* window offset of the first instruction */
+	__le32 prompt_len;	/* initial r1 */
+	__le32 budget;		/* initial r2 */
+	__le32 temperature;	/* initial r3, f32 bits */
+	__le32 top_p;		/* initial r4, f32 bits */
+	__le64 seed;		/* PRNG seed (0: the ISA's default) */
+	__le64 stream_sg_addr;	/* 16-byte aligned */
+	__le32 stream_sg_count;
+	__le32 stream_capacity;	/* tokens the stream holds, >= 1 */
+	__le64 stream_sg_offset;	/* 64-byte aligned */
+	/* non-zero: stop as if LPU_Q_ABORT had been written */
+	__le32 abort;
+	__le32 rsvd0;		/* must be 0 */
+	__le64 rsvd[6];		/* must be 0 */
+};
+
+#define LPU_EXEC_PARAMS_SIZE		128
+#define LPU_EXEC_ENTRY_ALIGN		32	/* instructions are 32 bytes */
+
+/*
+ * Token stream in host memory, written by the device during an EXEC.
+ * @tokens is updated after each token is written, so a reader that sees
+ * tokens == k may read token[0..k-1]. The other fields are written once,
+ * at completion, before the completion record.
+ */
+struct lpu_hw_stream {
+	__le32 tokens;		/* tokens written so far */
+	__le32 state;		/* enum lpu_hw_stream_state */
+	__le32 fault;		/* enum lpu_fault of lpu_isa.h, or 0 */
+	__le32 fault_pc;	/* window offset of the faulting instruction */
+	__le64 cycles;		/* modelled cycles of the run */
+	__le64 insns;		/* instructions executed */
+	__le64 rsvd[4];
+	/* followed by __le32 token[stream_capacity] */
+};
+
+#define LPU_STREAM_HEADER_SIZE		64
+
+enum lpu_hw_stream_state {
+	LPU_STREAM_RUNNING = 0,
+	LPU_STREAM_HALTED = 1,	/* the program executed HALT */
+	LPU_STREAM_FAULT = 2,	/* the program faulted: see fault, fault_pc */
+	LPU_STREAM_ABORTED = 3,	/* stopped by LPU_Q_ABORT, abort or reset */
+};
+
 /* Descriptor: 64 bytes, little-endian. */
 struct lpu_hw_desc {
 	__u8 opcode;		/* enum lpu_hw_opcode */
@@ -183,6 +262,7 @@ struct lpu_hw_desc {
 	__le64 seqno;		/* echoed in the completion */
 	union {
 		struct lpu_hw_dma dma;
+		struct lpu_hw_exec exec;
 		__le64 raw[6];	/* NOP/FENCE: must be 0 */
 	};
 };
@@ -200,6 +280,8 @@ enum lpu_hw_status {
 	LPU_STS_DMA_ERROR = 5,		/* host memory access failed */
 	LPU_STS_ABORTED = 6,		/* queue reset while running */
 	LPU_STS_SKIPPED = 7,		/* earlier descriptor in chain failed */
+	LPU_STS_FAULT = 8,		/* EXEC: the program faulted */
+	LPU_STS_BAD_PARAMS = 9,		/* EXEC: bad parameter block */
 };
 
 /*
@@ -211,7 +293,11 @@ struct lpu_hw_cpl {
 	__le32 status;		/* enum lpu_hw_status */
 	__le32 opcode;		/* the descriptor's opcode */
 	__le64 cycles;		/* modelled device cycles spent */
-	__le64 info;		/* bytes moved, or the failing byte offset */
+	/*
+	 * DMA: bytes moved, or the failing byte offset. EXEC: tokens emitted
+	 * in bits 0..31, the enum lpu_fault in bits 32..39.
+	 */
+	__le64 info;
 };
 
 #define LPU_CPL_SIZE			32

@@ -66,11 +66,16 @@ struct lpu_insn {
 /*
  * Opcodes. Notation: x[i] is element i of the f32 vector at window offset
  * x; R[k] is register k; "n" etc. are the instruction's fields. f32 maths
- * is IEEE single precision, evaluated in the order written.
+ * is IEEE single precision, evaluated in the order written; sums are
+ * taken in the order Documentation/isa.rst fixes ("Summation order").
  */
 enum lpu_opcode {
 	/* ---- scalar and control (1 cycle each) ---- */
-	LPU_OP_NOP	= 0x00,	/* nothing */
+	/*
+	 * nothing (mnemonic "nop"; not LPU_OP_NOP, which is the descriptor
+	 * opcode of lpu_hw.h: both headers meet in the emulated card)
+	 */
+	LPU_OP_INOP	= 0x00,
 	LPU_OP_HALT	= 0x01,	/* stop; the run completes successfully */
 	LPU_OP_LI	= 0x02,	/* R[rd] = imm */
 	LPU_OP_ADD	= 0x03,	/* R[rd] = R[rs] + R[rt] (mod 2^32) */
@@ -169,7 +174,9 @@ enum lpu_fault {
 	LPU_FAULT_NONE = 0,
 	LPU_FAULT_OPCODE = 1,	/* unknown opcode */
 	LPU_FAULT_OPERAND = 2,	/* bad register, zero or bad dimension,
-				 * misaligned tensor, non-zero unused field */
+				 * misaligned tensor, non-zero unused field,
+				 * destination overlapping a source
+				 * (Documentation/isa.rst) */
 	LPU_FAULT_SRAM = 3,	/* an operand leaves the window */
 	LPU_FAULT_PC = 4,	/* pc misaligned or outside the window */
 	LPU_FAULT_INDEX = 5,	/* register index past its bound */

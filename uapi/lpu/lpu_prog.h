@@ -16,9 +16,9 @@
  *                                     LPU_NOTE_PROGRAM, desc struct
  *                                     lpu_prog_note
  *
- * plus .shstrtab. One PT_LOAD program header per loaded section, with
- * p_vaddr = p_paddr = window offset (p_filesz 0 for .lpu.scratch) and a
- * PT_NOTE for the note. e_entry = the note's entry.
+ * plus .shstrtab. One PT_LOAD program header per non-empty loaded
+ * section, with p_vaddr = p_paddr = window offset (p_filesz 0 for
+ * .lpu.scratch) and a PT_NOTE for the note. e_entry = the note's entry.
  *
  * The loaded sections must not overlap and must lie inside
  * [0, sram_footprint); .text must be 32-byte aligned and a whole number of
