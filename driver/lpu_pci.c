@@ -166,5 +166,5 @@ struct pci_driver lpu_pci_driver = {
 	.probe = lpu_pci_probe,
 	.remove = lpu_pci_remove,
 	.err_handler = &lpu_pci_err_handlers,
-	.driver.dev_groups = lpu_dev_groups,
+	.dev_groups = lpu_dev_groups,
 };

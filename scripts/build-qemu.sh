@@ -98,7 +98,7 @@ deps_ok() {
 	dpkg --compare-versions "$(/usr/bin/meson --version 2>/dev/null || echo 0)" \
 		ge 1.5 || return 1
 	pkg-config --exists glib-2.0 pixman-1 zlib || return 1
-	/usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || return 1
+	/usr/bin/python3 -c 'import venv, ensurepip, pip' 2>/dev/null || return 1
 	[ -f /etc/apt/sources.list.d/lpu-extra.sources ] || return 1
 	return 0
 }
@@ -172,6 +172,7 @@ EOF
 	done
 }
 
+# Returns 1 if the download fails (stale apt lists, no mirror).
 prepare_source() {
 	local src=$QCACHE/src-$VER
 	[ -f "$src/.lpu-prepared" ] && return 0
@@ -180,11 +181,13 @@ prepare_source() {
 	mkdir -p "$src.tmp/dl"
 	# apt drops privileges to _apt for downloads when it can write there.
 	chown _apt "$src.tmp/dl" 2>/dev/null || true
-	(cd "$src.tmp/dl" &&
+	if ! (cd "$src.tmp/dl" &&
 		apt-get source --download-only -qq "qemu/$QEMU_SUITE" >&2 2>&1) ||
-		die "apt-get source qemu/$QEMU_SUITE failed (deb-src for $QEMU_SUITE?)"
-	[ -f "$src.tmp/dl/qemu_$VER.dsc" ] ||
-		die "apt-get source did not fetch qemu_$VER.dsc"
+		[ ! -f "$src.tmp/dl/qemu_$VER.dsc" ]; then
+		log "apt-get source qemu/$QEMU_SUITE did not fetch qemu_$VER.dsc"
+		rm -rf "$src.tmp"
+		return 1
+	fi
 	dpkg-source --no-check -x "$src.tmp/dl/qemu_$VER.dsc" "$src.tmp/tree" \
 		>&2 || die "dpkg-source -x failed"
 	patch_tree "$src.tmp/tree"
@@ -287,7 +290,23 @@ main() {
 	fi
 
 	local t0=$SECONDS
-	prepare_source
+	if ! prepare_source; then
+		# The lists may name a version the mirror no longer has.
+		log "refreshing the apt lists and retrying"
+		apt-get update -qq >&2 || true
+		local v
+		v=$(qemu_version || true)
+		[ -n "$v" ] || v=$(cached_version)
+		[ -n "$v" ] || die "no QEMU source for $QEMU_SUITE (deb-src line?)"
+		VER=$v
+		out=$QCACHE/$VER-$HASH
+		bin=$out/bin/qemu-system-x86_64
+		if [ -x "$bin" ]; then
+			echo "$bin"
+			return 0
+		fi
+		prepare_source || die "cannot fetch the QEMU $VER source"
+	fi
 	configure_tree
 	copy_device
 	build_tree

@@ -59,7 +59,7 @@ apt_update() {
 BASE_PKGS="build-essential pkgconf libdrm-dev libelf-dev check
 busybox-static cpio gzip xz-utils zstd kmod
 seabios qemu-system-data ninja-build libglib2.0-dev libpixman-1-dev
-python3-venv flex bison zlib1g-dev dpkg-dev perl file
+python3-venv python3-pip flex bison zlib1g-dev dpkg-dev perl file
 clang libclang-rt-14-dev valgrind"
 
 install_pkgs() {
@@ -84,7 +84,7 @@ install_pkgs() {
 	local bp
 	for bp in meson python3-pycotap linux-headers-amd64; do
 		local cand inst
-		cand=$(apt-cache policy "$bp" | awk '/bookworm-backports/ {print prev} {prev=$1}' | head -1)
+		cand=$(apt-cache policy "$bp" | awk '/bookworm-backports/ {print prev} {prev = ($1 == "***") ? $2 : $1}' | head -1)
 		inst=$(dpkg-query -W -f='${Version}' "$bp" 2>/dev/null || true)
 		if [ -z "$inst" ] || ! dpkg --compare-versions "$inst" ge "${cand:-0}"; then
 			log "installing $bp from bookworm-backports"

@@ -187,6 +187,15 @@ wait_accel() {
 	[ -e /dev/accel/accel0 ]
 }
 
+# sleep, in a (sub)shell that SIGTERM ends together with its sleep (a plain
+# "sleep" would outlive a killed subshell)
+nap() {
+	trap 'kill "$np" 2>/dev/null; exit 0' TERM
+	sleep "$1" &
+	np=$!
+	wait "$np"
+}
+
 # run_prog NAME PATH TIMEOUT PREFIX: run one program as described above,
 # its output piped through sed with PREFIX. Sets RC to its exit status,
 # 124 if it timed out, 125 if it would not die.
@@ -205,12 +214,12 @@ run_prog() {
 	fi
 	tpid=$!
 	(
-		sleep "$3"
+		nap "$3"
 		: > "$RUN/timedout"
 		kill -TERM -"$tpid" "$tpid" 2>/dev/null
-		sleep 5
+		nap 5
 		kill -KILL -"$tpid" "$tpid" 2>/dev/null
-		sleep 10
+		nap 10
 		: > "$RUN/stuck"
 		kill -USR1 1
 	) &
@@ -224,7 +233,7 @@ run_prog() {
 	kill -KILL -"$tpid" 2>/dev/null
 	# Wait for the output to drain, but not forever (a child that left the
 	# process group may still hold the pipe).
-	(sleep 3; kill "$spid" 2>/dev/null) &
+	(nap 3; kill "$spid" 2>/dev/null) &
 	w=$!
 	wait "$spid" 2>/dev/null
 	kill "$w" 2>/dev/null
