@@ -30,7 +30,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
 
 export KDIR LPU_CACHE BUILD CC CFLAGS
 
-.PHONY: all modules userspace guest-tests deps qemu check check-host \
+.PHONY: all modules userspace tools guest-tests deps qemu check check-host \
 	check-guest guest-shell demo checkpatch clean
 
 all: modules userspace
@@ -38,8 +38,13 @@ all: modules userspace
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-userspace: guest-tests
-	$(MAKE) -C tools/lpu-bench
+TOOLS := lpu-as lpu-objdump lpu-mkmodel lpu-compile lpu-sim lpu-bench
+
+userspace: tools guest-tests
+
+tools:
+	$(MAKE) -C lib
+	for t in $(TOOLS); do $(MAKE) -C tools/$$t || exit 1; done
 
 guest-tests:
 	$(MAKE) -C tests/guest
