@@ -45,6 +45,7 @@ userspace: tools guest-tests
 tools:
 	$(MAKE) -C lib
 	for t in $(TOOLS); do $(MAKE) -C tools/$$t || exit 1; done
+	$(MAKE) -C tests/programs
 
 guest-tests:
 	$(MAKE) -C tests/guest

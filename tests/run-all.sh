@@ -46,6 +46,18 @@ else
 		hf=1
 	fi
 fi
+
+# The program-file parser under libFuzzer for a short while: one result.
+echo
+echo "==== fuzz (tests/fuzz/run.sh ${LPU_FUZZ_TIME:-20} s)"
+if "$ROOT/tests/fuzz/run.sh" "${LPU_FUZZ_TIME:-20}" > "$BUILD/fuzz.log" 2>&1; then
+	echo "PASS fuzz_program"
+	hp=$((hp + 1))
+else
+	tail -n 20 "$BUILD/fuzz.log"
+	echo "FAIL fuzz_program (log: $BUILD/fuzz.log)"
+	hf=$((hf + 1))
+fi
 echo "host: $hp passed, $hf failed, $hs skipped"
 
 echo
