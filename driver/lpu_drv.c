@@ -119,6 +119,7 @@ static const struct drm_ioctl_desc lpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(LPU_SRAM_ALLOC, lpu_sram_alloc_ioctl, 0),
 	DRM_IOCTL_DEF_DRV(LPU_SRAM_FREE, lpu_sram_free_ioctl, 0),
 	DRM_IOCTL_DEF_DRV(LPU_SUBMIT, lpu_submit_ioctl, 0),
+	DRM_IOCTL_DEF_DRV(LPU_JOB_CANCEL, lpu_job_cancel_ioctl, 0),
 };
 
 static const struct file_operations lpu_fops = {

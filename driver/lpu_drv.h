@@ -99,8 +99,8 @@ struct lpu_file {
 	struct xarray srams;
 	/* bytes of SRAM this file holds handles to, for fdinfo */
 	atomic64_t sram_bytes;
-	/* set at close: jobs not yet on the card are dropped */
-	bool closing;
+	/* jobs with a job_id up to this, per queue, are cancelled */
+	u64 cancel_upto[LPU_MAX_QUEUES];
 	/* @submit_lock serialises job arm + push on this file's entities */
 	struct mutex submit_lock;
 	struct drm_sched_entity entities[LPU_MAX_QUEUES];

@@ -47,8 +47,9 @@ static struct dma_fence *lpu_job_run(struct drm_sched_job *sched_job)
 	/* A failed dependency or a killed entity: do not touch the card. */
 	if (unlikely(sched_job->s_fence->finished.error))
 		return NULL;
-	/* The file is closing: nobody will read the results. */
-	if (READ_ONCE(job->lfile->closing))
+	/* Cancelled by its file, or the file is closing. */
+	if (sched_job->s_fence->finished.seqno <=
+	    READ_ONCE(job->lfile->cancel_upto[job->queue->idx]))
 		return ERR_PTR(-ECANCELED);
 	return lpu_queue_push(job->queue, job);
 }
@@ -153,6 +154,16 @@ err_fini:
 	return ret;
 }
 
+/* Cancel @lfile's jobs on queue @queue with a job_id up to @last_id. */
+static void lpu_file_cancel(struct lpu_file *lfile, u32 queue, u64 last_id)
+{
+	mutex_lock(&lfile->submit_lock);
+	if (last_id > lfile->cancel_upto[queue])
+		WRITE_ONCE(lfile->cancel_upto[queue], last_id);
+	mutex_unlock(&lfile->submit_lock);
+	lpu_queue_abort_file(&lfile->ldev->queues[queue], lfile, last_id);
+}
+
 /*
  * The file is closing: drop its jobs that are not on the card yet, stop
  * its programs that are, and wait until its entities are empty.
@@ -161,10 +172,22 @@ void lpu_file_entities_fini(struct lpu_file *lfile)
 {
 	u32 i;
 
-	WRITE_ONCE(lfile->closing, true);
-	lpu_queues_abort_file(lfile->ldev, lfile);
-	for (i = 0; i < lfile->ldev->queue_count; i++)
+	for (i = 0; i < lfile->ldev->queue_count; i++) {
+		lpu_file_cancel(lfile, i, U64_MAX);
 		drm_sched_entity_destroy(&lfile->entities[i]);
+	}
+}
+
+int lpu_job_cancel_ioctl(struct drm_device *dev, void *data,
+			 struct drm_file *file)
+{
+	struct lpu_device *ldev = to_lpu_device(dev);
+	struct drm_lpu_job_cancel *args = data;
+
+	if (args->flags || args->queue >= ldev->queue_count)
+		return -EINVAL;
+	lpu_file_cancel(file->driver_priv, args->queue, args->job_id);
+	return 0;
 }
 
 static int lpu_job_create(struct drm_file *file, u32 queue,

@@ -64,5 +64,7 @@ int lpu_file_entities_init(struct lpu_file *lfile);
 void lpu_file_entities_fini(struct lpu_file *lfile);
 int lpu_submit_ioctl(struct drm_device *dev, void *data,
 		     struct drm_file *file);
+int lpu_job_cancel_ioctl(struct drm_device *dev, void *data,
+			 struct drm_file *file);
 
 #endif /* __LPU_JOB_H__ */

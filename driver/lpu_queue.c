@@ -44,8 +44,9 @@ struct lpu_fence {
 	u32 end;
 	/* first error among the job's descriptors */
 	int error;
-	/* the file that submitted the job */
+	/* the file that submitted the job, and its job_id there */
 	struct lpu_file *owner;
+	u64 job_id;
 	/* ring slot of the job's EXEC descriptor, or -1 */
 	int exec_slot;
 	/* progress timeline of the EXEC (the job's reference), or NULL */
@@ -322,23 +323,22 @@ void lpu_queues_restart(struct lpu_device *ldev)
 		drm_sched_wqueue_start(&ldev->queues[i].sched);
 }
 
-/* Ask the card to stop every program of @lfile it holds. */
-void lpu_queues_abort_file(struct lpu_device *ldev, struct lpu_file *lfile)
+/*
+ * Ask the card to stop the programs of @lfile's jobs on @q with a job_id up
+ * to @last_id. The card rereads the abort word between instruction slices.
+ */
+void lpu_queue_abort_file(struct lpu_queue *q, struct lpu_file *lfile,
+			  u64 last_id)
 {
 	struct lpu_fence *f;
 	unsigned long flags;
-	u32 i;
 
-	for (i = 0; i < ldev->queue_count; i++) {
-		struct lpu_queue *q = &ldev->queues[i];
-
-		spin_lock_irqsave(&q->lock, flags);
-		list_for_each_entry(f, &q->pending, link)
-			if (f->owner == lfile && f->exec_slot >= 0)
-				WRITE_ONCE(q->params[f->exec_slot].abort,
-					   cpu_to_le32(1));
-		spin_unlock_irqrestore(&q->lock, flags);
-	}
+	spin_lock_irqsave(&q->lock, flags);
+	list_for_each_entry(f, &q->pending, link)
+		if (f->owner == lfile && f->job_id <= last_id && f->exec_slot >= 0)
+			WRITE_ONCE(q->params[f->exec_slot].abort,
+				   cpu_to_le32(1));
+	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 static void lpu_queue_write_descs_locked(struct lpu_queue *q,
@@ -388,6 +388,7 @@ struct dma_fence *lpu_queue_push(struct lpu_queue *q, struct lpu_job *job)
 
 	f->queue = q;
 	f->owner = job->lfile;
+	f->job_id = job->base.s_fence->finished.seqno;
 	f->exec_slot = -1;
 	f->progress = job->progress;
 	spin_lock_irqsave(&q->lock, flags);
@@ -396,6 +397,10 @@ struct dma_fence *lpu_queue_push(struct lpu_queue *q, struct lpu_job *job)
 	dma_fence_init(&f->base, &lpu_fence_ops, &q->lock, q->fence_context,
 		       ++q->fence_seqno);
 	lpu_queue_write_descs_locked(q, job, f);
+	/* A cancel that raced with run_job() finds the job here. */
+	if (f->exec_slot >= 0 &&
+	    f->job_id <= READ_ONCE(job->lfile->cancel_upto[q->idx]))
+		q->params[f->exec_slot].abort = cpu_to_le32(1);
 	f->end = q->submitted;
 	list_add_tail(&f->link, &q->pending);
 	job->hw_fence = dma_fence_get(&f->base);

@@ -33,6 +33,7 @@ void lpu_queue_fail_all(struct lpu_queue *q, int error);
 void lpu_queues_cancel(struct lpu_device *ldev, int error);
 void lpu_queues_stop(struct lpu_device *ldev);
 void lpu_queues_restart(struct lpu_device *ldev);
-void lpu_queues_abort_file(struct lpu_device *ldev, struct lpu_file *lfile);
+void lpu_queue_abort_file(struct lpu_queue *q, struct lpu_file *lfile,
+			  u64 last_id);
 
 #endif /* __LPU_QUEUE_H__ */

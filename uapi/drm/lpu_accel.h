@@ -70,6 +70,7 @@ extern "C" {
 #define DRM_LPU_SRAM_ALLOC		0x03
 #define DRM_LPU_SRAM_FREE		0x04
 #define DRM_LPU_SUBMIT			0x05
+#define DRM_LPU_JOB_CANCEL		0x06
 
 #define DRM_IOCTL_LPU_QUERY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_QUERY, struct drm_lpu_query)
@@ -84,6 +85,8 @@ extern "C" {
 	DRM_IOW(DRM_COMMAND_BASE + DRM_LPU_SRAM_FREE, struct drm_lpu_sram_free)
 #define DRM_IOCTL_LPU_SUBMIT \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_SUBMIT, struct drm_lpu_submit)
+#define DRM_IOCTL_LPU_JOB_CANCEL \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_LPU_JOB_CANCEL, struct drm_lpu_job_cancel)
 
 /**
  * DOC: Capabilities
@@ -427,6 +430,29 @@ struct drm_lpu_submit {
 	__u32 pad;
 	/** @job_id: out: per-queue sequence number of the job, for fdinfo */
 	__u64 job_id;
+};
+
+/**
+ * struct drm_lpu_job_cancel - stop this file's jobs on a queue
+ *
+ * Cancels every job this file submitted to @queue whose job_id (as
+ * returned by &DRM_IOCTL_LPU_SUBMIT) is at most @job_id. Jobs not yet on
+ * the card fail with -ECANCELED without running; a program running on the
+ * card stops within one instruction slice and its job fails with
+ * -ECANCELED (its stream header says aborted); DMA commands already on the
+ * card complete. Jobs that completed are not affected, so cancelling is
+ * always safe to race with completion. Closing the file cancels all its
+ * jobs the same way.
+ *
+ * Errors: -EINVAL for non-zero @flags or @queue out of range.
+ */
+struct drm_lpu_job_cancel {
+	/** @job_id: in: cancel jobs with a job_id up to this one */
+	__u64 job_id;
+	/** @queue: in: hardware queue */
+	__u32 queue;
+	/** @flags: in: must be 0 */
+	__u32 flags;
 };
 
 #if defined(__cplusplus)
