@@ -47,6 +47,18 @@ else
 	fi
 fi
 
+# The kernel code against the kernel's style checker: one result.
+echo
+echo "==== checkpatch (scripts/checkpatch.sh)"
+if "$ROOT/scripts/checkpatch.sh" --fail-on-check > "$BUILD/checkpatch.log" 2>&1; then
+	echo "PASS checkpatch"
+	hp=$((hp + 1))
+else
+	tail -n 30 "$BUILD/checkpatch.log"
+	echo "FAIL checkpatch (log: $BUILD/checkpatch.log)"
+	hf=$((hf + 1))
+fi
+
 # The program-file parser under libFuzzer for a short while: one result.
 echo
 echo "==== fuzz (tests/fuzz/run.sh ${LPU_FUZZ_TIME:-20} s)"
