@@ -47,7 +47,8 @@ tools:
 	for t in $(TOOLS); do $(MAKE) -C tools/$$t || exit 1; done
 	$(MAKE) -C tests/programs
 
-guest-tests:
+# after tools: the guest tests' data (tests/guest/data.mk) runs them
+guest-tests: tools
 	$(MAKE) -C tests/guest
 
 deps:

@@ -16,6 +16,8 @@
 #                     the executables named t_* are the tests
 #   --tools DIR       executables copied to /usr/bin ($LPU_TOOLS_DIR; default
 #                     $BUILD/tools, lpu-bench among them)
+#   --data DIR        test data, copied to /usr/share/lpu ($LPU_TEST_DATA;
+#                     default $BUILD/tests/guest/data, left out if missing)
 #   --extra DIR       copy DIR's contents over the guest root (repeatable;
 #                     $LPU_GUEST_EXTRA, colon-separated)
 #   --compress C      none, gzip or zstd ($LPU_INITRAMFS_COMPRESS; default
@@ -32,6 +34,7 @@
 #   /lib/modules/lpu.ko            the driver
 #   /opt/lpu/tests/                the test programs
 #   /usr/bin/                      the tools (lpu-bench, ...)
+#   /usr/share/lpu/                the test data (programs, models, ...)
 #   /usr/local/lib/                shared libraries from outside the system
 #                                  directories (liblpu from the build tree)
 set -euo pipefail
@@ -48,6 +51,7 @@ kernel_dir=${LPU_KERNEL_DIR:-}
 module=${LPU_MODULE:-$ROOT/driver/lpu.ko}
 test_bin=${LPU_TEST_BIN:-$BUILD/tests/guest/bin}
 tools_dir=${LPU_TOOLS_DIR:-$BUILD/tools}
+test_data=${LPU_TEST_DATA:-$BUILD/tests/guest/data}
 compress=${LPU_INITRAMFS_COMPRESS:-none}
 extras=()
 if [ -n "${LPU_GUEST_EXTRA:-}" ]; then
@@ -69,6 +73,7 @@ while [ $# -gt 0 ]; do
 	--module) module=$2; shift 2 ;;
 	--tests) test_bin=$2; shift 2 ;;
 	--tools) tools_dir=$2; shift 2 ;;
+	--data) test_data=$2; shift 2 ;;
 	--extra) extras+=("$2"); shift 2 ;;
 	--compress) compress=$2; shift 2 ;;
 	-h|--help) usage 0 ;;
@@ -199,6 +204,11 @@ fi
 # so that the output of a test that hangs is not lost.
 stdbuf=/usr/libexec/coreutils/libstdbuf.so
 [ ! -f "$stdbuf" ] || install -m 0755 "$stdbuf" "$stage/usr/local/lib/libstdbuf.so"
+
+if [ -d "$test_data" ]; then
+	mkdir -p "$stage/usr/share/lpu"
+	cp -a "$test_data/." "$stage/usr/share/lpu/"
+fi
 
 for x in "${extras[@]}"; do
 	[ -d "$x" ] || die "--extra $x: not a directory"

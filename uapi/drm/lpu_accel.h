@@ -276,16 +276,24 @@ struct drm_lpu_cmd_dma {
  * An EXEC command writes the tokens its program emits to a buffer, at
  * &drm_lpu_cmd_exec.stream_offset, laid out as &struct drm_lpu_stream
  * followed by stream_capacity little-endian u32 token ids. The card
- * updates @tokens after each token it writes, so a reader that sees
- * tokens == k may read token[0..k-1]; the other header fields are written
- * when the program stops, before the job's fence signals.
+ * initialises the header (tokens 0, state running) when the program
+ * starts and updates tokens after each token it writes, so a reader that
+ * sees tokens == k may read token[0..k-1]. The other header fields are
+ * written when the program stops, before the job's fence signals: cycles
+ * and insns (which counts the final HALT) always, fault and fault_pc only
+ * for a fault (else 0). An emit into a full stream is a fault and is not
+ * counted in tokens.
  *
  * When &drm_lpu_cmd_exec.progress_syncobj names a timeline syncobj, the
  * driver signals point k of it once at least k tokens are in the buffer
  * (points may be skipped: signalling point k completes every point below
  * it). Use a fresh or reset timeline per run. The card raises progress
  * interrupts as tokens are written, so a waiter wakes per token, not per
- * job.
+ * job. The point for the last token may be signalled just after the job's
+ * fence; a reader of the job's fence reads the count from the header.
+ *
+ * A file is closed, and its programs stopped, when its last reference
+ * goes: mappings of its buffers keep it open.
  */
 
 /**
@@ -337,9 +345,15 @@ struct drm_lpu_cmd_exec {
 	__u32 prompt_len;
 	/** @budget: in: most tokens to generate (register r2) */
 	__u32 budget;
-	/** @temperature: in: f32 bits, finite and >= 0; 0 is greedy */
+	/**
+	 * @temperature: in: f32 bits, finite, sign bit clear (so -0.0 is
+	 * rejected); 0 is greedy
+	 */
 	__u32 temperature;
-	/** @top_p: in: f32 bits in [0, 1]; 0 or 1 sample from everything */
+	/**
+	 * @top_p: in: f32 bits in [+0, 1], sign bit clear; 0 or 1 sample
+	 * from everything
+	 */
 	__u32 top_p;
 	/** @seed: in: sampling seed; 0 picks the ISA's default seed */
 	__u64 seed;
