@@ -72,6 +72,11 @@ else
 fi
 echo "host: $hp passed, $hf failed, $hs skipped"
 
+# Host engine figures (printed, not a test): stories15M-sized model.
+echo
+echo "==== host benchmark (tools/lpu-sim/bench-host.sh)"
+"$ROOT/tools/lpu-sim/bench-host.sh" 2>&1 | tail -n 8 || echo "host benchmark did not run"
+
 echo
 echo "==== guest tests (tests/run-guest.sh)"
 glog=$BUILD/guest-run.log
