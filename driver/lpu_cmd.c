@@ -192,8 +192,11 @@ int lpu_job_parse_cmd(struct lpu_job *job, struct drm_file *file,
 		return -EINVAL;
 
 	switch (cmd->op) {
-	case DRM_LPU_CMD_NOP:
 	case DRM_LPU_CMD_FENCE:
+		if (!(job->lfile->ldev->hw_caps & LPU_CAP_FENCE))
+			return -EINVAL;
+		fallthrough;
+	case DRM_LPU_CMD_NOP:
 		if (!lpu_is_zero(cmd->raw, sizeof(cmd->raw)))
 			return -EINVAL;
 		desc->opcode = cmd->op == DRM_LPU_CMD_NOP ? LPU_OP_NOP :

@@ -199,6 +199,9 @@ void lpu_device_reset_prepare(struct lpu_device *ldev)
 {
 	mutex_lock(&ldev->reset_lock);
 	lpu_queues_stop(ldev);
+	/* Stop the card before failing its jobs: no DMA after this. */
+	lpu_write(ldev, LPU_REG_IRQ_MASK, 0);
+	lpu_hw_reset(ldev);
 	lpu_queues_cancel(ldev, -ECANCELED);
 	mutex_unlock(&ldev->reset_lock);
 }

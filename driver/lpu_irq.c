@@ -17,21 +17,27 @@
 #include "lpu_irq.h"
 #include "lpu_queue.h"
 
+/*
+ * A device event: some queue halted. EVENT keeps only the last event, so
+ * every queue's HALTED bit is checked.
+ */
 static void lpu_irq_handle_event(struct lpu_device *ldev)
 {
-	u32 event, code, queue;
+	u32 event, i;
 
 	lpu_write(ldev, LPU_REG_IRQ_CAUSE, LPU_IRQ_EVENT);
 	event = lpu_read(ldev, LPU_REG_EVENT);
-	code = event & LPU_EVENT_CODE_MASK;
-	queue = event >> LPU_EVENT_QUEUE_SHIFT;
 
-	if (code == LPU_EVENT_NONE)
-		return;
-	drm_err_ratelimited(&ldev->drm, "card halted queue %u, event %u\n",
-			    queue, code);
-	if (queue < ldev->queue_count)
-		lpu_queue_halted(&ldev->queues[queue]);
+	for (i = 0; i < ldev->queue_count; i++) {
+		struct lpu_queue *q = &ldev->queues[i];
+
+		if (!(lpu_qread(q, LPU_Q_STATUS) & LPU_Q_STATUS_HALTED))
+			continue;
+		drm_err_ratelimited(&ldev->drm,
+				    "card halted queue %u (last event 0x%x)\n",
+				    i, event);
+		lpu_queue_halted(q);
+	}
 }
 
 /* Queue vectors run threaded: signalling progress points may sleep. */

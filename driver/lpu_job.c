@@ -40,13 +40,27 @@ static struct lpu_job *to_lpu_job(struct drm_sched_job *sched_job)
 	return container_of(sched_job, struct lpu_job, base);
 }
 
+/* True if an in-sync of the job signalled with an error. */
+static bool lpu_job_dependency_failed(struct lpu_job *job)
+{
+	u32 i;
+
+	for (i = 0; i < job->in_count; i++)
+		if (job->in_fences[i]->error)
+			return true;
+	return false;
+}
+
 static struct dma_fence *lpu_job_run(struct drm_sched_job *sched_job)
 {
 	struct lpu_job *job = to_lpu_job(sched_job);
 
-	/* A failed dependency or a killed entity: do not touch the card. */
+	/* A killed entity: do not touch the card. */
 	if (unlikely(sched_job->s_fence->finished.error))
 		return NULL;
+	/* What this job was to consume was not produced. */
+	if (lpu_job_dependency_failed(job))
+		return ERR_PTR(-ECANCELED);
 	/* Cancelled by its file, or the file is closing. */
 	if (sched_job->s_fence->finished.seqno <=
 	    READ_ONCE(job->lfile->cancel_upto[job->queue->idx]))
@@ -112,6 +126,9 @@ static void lpu_job_destroy(struct lpu_job *job)
 		lpu_sram_put(job->srams[i]);
 	if (job->progress)
 		drm_syncobj_put(job->progress);
+	for (i = 0; i < job->in_count; i++)
+		dma_fence_put(job->in_fences[i]);
+	kfree(job->in_fences);
 	dma_fence_put(job->hw_fence);
 	kfree(job->exec_params);
 	kfree(job->bos);
@@ -246,6 +263,11 @@ static int lpu_job_add_in_syncs(struct lpu_job *job, struct drm_file *file,
 	syncs = memdup_array_user(u64_to_user_ptr(uptr), count, sizeof(*syncs));
 	if (IS_ERR(syncs))
 		return PTR_ERR(syncs);
+	job->in_fences = kcalloc(count, sizeof(*job->in_fences), GFP_KERNEL);
+	if (!job->in_fences) {
+		kfree(syncs);
+		return -ENOMEM;
+	}
 
 	for (i = 0; i < count && !ret; i++) {
 		if (syncs[i].flags) {
@@ -254,8 +276,11 @@ static int lpu_job_add_in_syncs(struct lpu_job *job, struct drm_file *file,
 		}
 		ret = drm_syncobj_find_fence(file, syncs[i].handle,
 					     syncs[i].point, 0, &fence);
-		if (!ret)
-			ret = drm_sched_job_add_dependency(&job->base, fence);
+		if (ret)
+			break;
+		/* The scheduler consumes its reference; this one is ours. */
+		job->in_fences[job->in_count++] = dma_fence_get(fence);
+		ret = drm_sched_job_add_dependency(&job->base, fence);
 	}
 	kfree(syncs);
 	return ret;

@@ -42,6 +42,10 @@ struct lpu_job {
 	u32 sram_count;
 	/** @exec_params: parameters of the job's EXEC command, or NULL */
 	struct lpu_hw_exec_params *exec_params;
+	/** @in_fences: the in-sync fences, referenced, to check for errors */
+	struct dma_fence **in_fences;
+	/** @in_count: entries in @in_fences */
+	u32 in_count;
 	/** @progress: the EXEC's progress timeline (referenced), or NULL */
 	struct drm_syncobj *progress;
 	/** @hw_fence: the hardware fence, once the job is on the ring */

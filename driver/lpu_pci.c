@@ -76,6 +76,11 @@ static int lpu_hw_identify(struct lpu_device *ldev)
 		return -ENODEV;
 	}
 	ldev->clock_mhz = lpu_read(ldev, LPU_REG_CLOCK);
+	/* SRAM is cleared before it changes owner: the card must do it. */
+	if (!(ldev->hw_caps & LPU_CAP_SRAM_CLEAR)) {
+		drm_err(&ldev->drm, "card cannot clear SRAM\n");
+		return -ENODEV;
+	}
 	return 0;
 }
 

@@ -66,12 +66,12 @@ static int lpu_sram_clear_locked(struct lpu_device *ldev, u64 addr, u64 size)
 	ret = readl_poll_timeout(ldev->regs + LPU_REG_SRAM_CLEAR_CTRL, ctrl,
 				 !(ctrl & LPU_SRAM_CLEAR_GO), 10,
 				 LPU_SRAM_CLEAR_TIMEOUT_US);
-	if (!ret && (ctrl & LPU_SRAM_CLEAR_ERROR))
-		ret = -EIO;
-	if (ret)
-		drm_err(&ldev->drm, "SRAM clear of %llu bytes at 0x%llx: %d\n",
-			size, addr, ret);
-	return ret;
+	if (ret || (ctrl & LPU_SRAM_CLEAR_ERROR)) {
+		drm_err(&ldev->drm, "SRAM clear of %llu bytes at 0x%llx failed\n",
+			size, addr);
+		return -EIO;
+	}
+	return 0;
 }
 
 static void lpu_sram_release(struct kref *ref)

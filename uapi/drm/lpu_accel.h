@@ -60,8 +60,11 @@ extern "C" {
  * - -ENOMEM: out of kernel memory.
  *
  * A job's fence carries its failure as the fence error: -EIO for a device
- * error, -ECANCELED when the job was aborted by a reset or skipped, and
- * -ETIMEDOUT when it made no progress within the queue timeout.
+ * error or a program fault, -ECANCELED when the job was cancelled, aborted
+ * by a reset, or one of its in-syncs failed (it then does not run),
+ * -ETIMEDOUT when it made no progress within the queue timeout, -ENODEV
+ * when the card was removed, and -ESRCH when the scheduler dropped it
+ * because its process exited before it reached the card.
  */
 
 #define DRM_LPU_QUERY			0x00
@@ -203,7 +206,7 @@ struct drm_lpu_bo_mmap_offset {
  *
  * Errors: -EINVAL for a zero @size or non-zero @flags, -E2BIG for a @size
  * above the card's SRAM, -ENOSPC when no free range is large enough,
- * -ENOMEM.
+ * -EIO when the card failed to clear the range, -ENODEV, -ENOMEM.
  */
 struct drm_lpu_sram_alloc {
 	/** @size: in: bytes; out: rounded up to &drm_lpu_device_info.sram_align */
@@ -236,6 +239,7 @@ struct drm_lpu_sram_free {
  *	Does nothing; completes in order with the job.
  * %DRM_LPU_CMD_FENCE
  *	Completes after every earlier command of the queue has completed.
+ *	Rejected with -EINVAL unless the device reports %DRM_LPU_CAP_FENCE.
  * %DRM_LPU_CMD_DMA_TO_SRAM
  *	Copies &drm_lpu_cmd_dma.size bytes from the buffer at bo_offset to the
  *	SRAM allocation at sram_offset.
@@ -442,7 +446,10 @@ struct drm_lpu_submit {
 	__u32 flags;
 	/** @pad: in: must be 0 */
 	__u32 pad;
-	/** @job_id: out: per-queue sequence number of the job, for fdinfo */
+	/**
+	 * @job_id: out: sequence number of the job among this file's jobs on
+	 * @queue (1, 2, ...), for &DRM_IOCTL_LPU_JOB_CANCEL
+	 */
 	__u64 job_id;
 };
 

@@ -3,7 +3,8 @@
  * Hardware interface of the LPU PCIe card: register map, descriptor and
  * completion formats, status codes.
  *
- * Shared by the kernel driver (driver/) and the emulated card (tools/qemu/),
+ * Shared by the kernel driver (driver/) and the emulated card
+ * (tools/emulator/),
  * so it uses only fixed-width little-endian types and plain shifts.
  * Documentation/hardware.rst describes every register and field.
  *
