@@ -23,12 +23,7 @@ KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
 	else ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1; fi)
 LPU_CACHE ?= /var/cache/lpu
 BUILD := $(CURDIR)/build
-CC ?= cc
-CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
-	-I$(CURDIR)/uapi -I$(CURDIR)/uapi/drm -I/usr/include/libdrm
-
-export KDIR LPU_CACHE BUILD CC CFLAGS
+export KDIR LPU_CACHE BUILD
 
 .PHONY: all modules userspace tools guest-tests deps qemu check check-host \
 	check-guest guest-shell demo checkpatch clean
