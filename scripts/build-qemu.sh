@@ -23,7 +23,11 @@
 #   LPU_CACHE      cache directory (default /var/cache/lpu)
 #   JOBS           parallel jobs (default $(nproc))
 #   QEMU_SUITE     Debian suite to take the source from (default trixie)
+#   LPU_QEMU_KEEP  how many built binaries to keep in the cache (default 5)
 set -euo pipefail
+
+# QEMU's own flags only: a caller's CFLAGS (from make) must not leak in.
+unset CFLAGS CXXFLAGS CPPFLAGS LDFLAGS
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LPU_CACHE=${LPU_CACHE:-/var/cache/lpu}
@@ -37,12 +41,21 @@ log() { printf 'build-qemu: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # Our files as copied into the QEMU tree: repo path -> path under hw/misc/lpu.
-# lpu_card.h includes "lpu/lpu_hw.h", found relative to hw/misc/lpu/.
+# Every .c listed is compiled into QEMU (hw/misc/lpu/meson.build is written
+# from this list), so a new device source is one line here. Headers are
+# found relative to the including file: lpu_card.h includes "lpu/lpu_hw.h".
 DEV_SRC=(
 	tools/emulator/lpu_pci.c:lpu_pci.c
 	tools/emulator/lpu_card.c:lpu_card.c
 	tools/emulator/lpu_card.h:lpu_card.h
+	tools/emulator/lpu_exec.c:lpu_exec.c
+	tools/emulator/lpu_exec.h:lpu_exec.h
+	tools/emulator/lpu_engine.c:lpu_engine.c
+	tools/emulator/lpu_engine.h:lpu_engine.h
+	lib/lpu_insn.c:lpu_insn.c
+	lib/lpu_insn.h:lpu_insn.h
 	uapi/lpu/lpu_hw.h:lpu/lpu_hw.h
+	uapi/lpu/lpu_isa.h:lpu/lpu_isa.h
 )
 
 # configs/devices/x86_64-softmmu/lpu.mak: the q35 machine, the card, an
@@ -155,21 +168,24 @@ patch_tree() {
 	sed -i 's/^\( *\)unpack_edk2_blobs = bzip2\.found()/\1unpack_edk2_blobs = false/' \
 		"$t/meson.build"
 
-	mkdir -p "$t/hw/misc/lpu/lpu"
 	cat >> "$t/hw/misc/Kconfig" <<'EOF'
 
 config LPU_PCI
     bool
     depends on PCI
 EOF
-	cat >> "$t/hw/misc/meson.build" <<'EOF'
-system_ss.add(when: 'CONFIG_LPU_PCI', if_true: files('lpu/lpu_pci.c', 'lpu/lpu_card.c'))
-EOF
-	# Placeholders so the tree is complete before the first copy.
-	local ent
-	for ent in "${DEV_SRC[@]}"; do
-		: > "$t/hw/misc/lpu/${ent#*:}"
-	done
+	hook_meson "$t"
+}
+
+# hw/misc/meson.build descends into hw/misc/lpu (idempotent; also moves a
+# tree patched by an older version of this script, which listed the files
+# in hw/misc/meson.build itself).
+hook_meson() {
+	local f=$1/hw/misc/meson.build
+	if grep -q "CONFIG_LPU_PCI" "$f"; then
+		sed -i '/CONFIG_LPU_PCI/d' "$f"
+	fi
+	grep -qx "subdir('lpu')" "$f" || echo "subdir('lpu')" >> "$f"
 }
 
 # Returns 1 if the download fails (stale apt lists, no mirror).
@@ -196,19 +212,35 @@ prepare_source() {
 	touch "$src/.lpu-prepared"
 }
 
-# Copy our sources in, touching only files whose content changed so ninja
-# recompiles only what is needed.
+# Replace $2 with the content of $1 unless they are equal, so ninja only
+# rebuilds what changed.
+update_file() {
+	if ! cmp -s "$1" "$2"; then
+		mkdir -p "$(dirname "$2")"
+		cp "$1" "$2.tmp"
+		mv "$2.tmp" "$2"
+	fi
+}
+
+# Copy our sources in and list the .c files in hw/misc/lpu/meson.build.
 copy_device() {
-	local src=$QCACHE/src-$VER ent from to
+	local src=$QCACHE/src-$VER ent from dst cfiles=() tmp
 	for ent in "${DEV_SRC[@]}"; do
 		from=$ROOT/${ent%%:*}
-		to=$src/hw/misc/lpu/${ent#*:}
+		dst=${ent#*:}
 		[ -f "$from" ] || die "missing $from"
-		if ! cmp -s "$from" "$to"; then
-			cp "$from" "$to.tmp"
-			mv "$to.tmp" "$to"
-		fi
+		update_file "$from" "$src/hw/misc/lpu/$dst"
+		case $dst in *.c) cfiles+=("'$dst'") ;; esac
 	done
+	hook_meson "$src"
+	tmp=$(mktemp)
+	{
+		echo "# Written by lpu scripts/build-qemu.sh"
+		printf "system_ss.add(when: 'CONFIG_LPU_PCI', if_true: files(%s))\n" \
+			"$(IFS=,; echo "${cfiles[*]}" | sed 's/,/, /g')"
+	} > "$tmp"
+	update_file "$tmp" "$src/hw/misc/lpu/meson.build"
+	rm -f "$tmp"
 }
 
 # ---- configure and build -------------------------------------------------
@@ -259,6 +291,19 @@ install_binary() {
 	mv "$out.tmp" "$out"
 }
 
+# Keep the newest few binaries (every device change adds a 40 MB one).
+# A binary still running keeps working after its file is removed.
+prune_binaries() {
+	local keep=${LPU_QEMU_KEEP:-5} d
+	# shellcheck disable=SC2012
+	ls -1dt "$QCACHE"/[0-9]*-*/ 2>/dev/null | tail -n +$((keep + 1)) |
+		while read -r d; do
+			[ -f "$d/BUILD-INFO" ] || continue
+			log "removing old build ${d%/}"
+			rm -rf "${d%/}"
+		done
+}
+
 main() {
 	mkdir -p "$QCACHE"
 	HASH=$(source_hash)
@@ -307,10 +352,11 @@ main() {
 		fi
 		prepare_source || die "cannot fetch the QEMU $VER source"
 	fi
-	configure_tree
 	copy_device
+	configure_tree
 	build_tree
 	install_binary "$out"
+	prune_binaries
 	log "built $bin in $((SECONDS - t0)) s"
 	echo "$bin"
 }

@@ -3,6 +3,11 @@
  * LPU card core: SRAM, descriptor validation, SG walking, DMA, cycle model.
  * See lpu_card.h for the contract.
  */
+/* MAP_ANONYMOUS, MAP_NORESERVE and madvise() under -std=c11 too */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE 1
+#endif
+
 #include "lpu_card.h"
 
 #include <errno.h>
@@ -132,8 +137,8 @@ uint64_t lpu_card_dma_cycles(uint64_t bytes)
            r * 1000 / LPU_DMA_BYTES_PER_KCYCLE;
 }
 
-static void fill_cpl(struct lpu_hw_cpl *cpl, const struct lpu_hw_desc *desc,
-                     uint32_t status, uint64_t cycles, uint64_t info)
+void lpu_card_fill_cpl(struct lpu_hw_cpl *cpl, const struct lpu_hw_desc *desc,
+                       uint32_t status, uint64_t cycles, uint64_t info)
 {
     const uint8_t *d = (const uint8_t *)desc;
     uint8_t *c = (uint8_t *)cpl;
@@ -148,7 +153,7 @@ static void fill_cpl(struct lpu_hw_cpl *cpl, const struct lpu_hw_desc *desc,
 
 void lpu_card_skip(const struct lpu_hw_desc *desc, struct lpu_hw_cpl *cpl)
 {
-    fill_cpl(cpl, desc, LPU_STS_SKIPPED, 0, 0);
+    lpu_card_fill_cpl(cpl, desc, LPU_STS_SKIPPED, 0, 0);
 }
 
 static bool header_ok(const uint8_t *d)
@@ -158,39 +163,23 @@ static bool header_ok(const uint8_t *d)
            lpu_card_get_le32(d + DESC_RSVD1) == 0;
 }
 
+bool lpu_card_desc_header_ok(const struct lpu_hw_desc *desc)
+{
+    return header_ok((const uint8_t *)desc);
+}
+
 static bool should_abort(const struct lpu_card_host *host)
 {
     return host->should_abort && host->should_abort(host->opaque);
 }
 
-/*
- * Walk state over an SG list in host memory: entries are read
- * LPU_CARD_SG_BATCH at a time.
- */
-struct sg_walk {
-    const struct lpu_card_host *host;
-    uint64_t list;          /* bus address of entry 0 */
-    uint32_t count;
-    uint32_t next;          /* index of the next entry to return */
-    uint32_t batch_first;   /* index of batch[0] */
-    uint32_t batch_len;     /* valid entries in batch */
-    struct lpu_hw_sg batch[LPU_CARD_SG_BATCH];
-};
-
-enum sg_next {
-    SG_ENTRY,               /* *addr, *len set */
-    SG_END,                 /* no more entries */
-    SG_READ_FAILED,
-    SG_ABORTED,
-};
-
-static enum sg_next sg_walk_next(struct sg_walk *w, uint64_t *addr,
-                                 uint64_t *len)
+enum lpu_card_sg_next lpu_card_sg_walk_next(struct lpu_card_sg_walk *w,
+                                            uint64_t *addr, uint64_t *len)
 {
     const struct lpu_hw_sg *e;
 
     if (w->next >= w->count) {
-        return SG_END;
+        return LPU_CARD_SG_END;
     }
     if (w->next >= w->batch_first + w->batch_len) {
         uint32_t n = w->count - w->next;
@@ -199,12 +188,12 @@ static enum sg_next sg_walk_next(struct sg_walk *w, uint64_t *addr,
             n = LPU_CARD_SG_BATCH;
         }
         if (should_abort(w->host)) {
-            return SG_ABORTED;
+            return LPU_CARD_SG_ABORTED;
         }
         if (w->host->read_host(w->host->opaque,
                                w->list + (uint64_t)w->next * sizeof(*e),
                                w->batch, n * sizeof(*e)) != 0) {
-            return SG_READ_FAILED;
+            return LPU_CARD_SG_READ_FAILED;
         }
         w->batch_first = w->next;
         w->batch_len = n;
@@ -213,11 +202,12 @@ static enum sg_next sg_walk_next(struct sg_walk *w, uint64_t *addr,
     *addr = lpu_card_get_le64(&e->addr);
     *len = lpu_card_get_le64(&e->len);
     w->next++;
-    return SG_ENTRY;
+    return LPU_CARD_SG_ENTRY;
 }
 
-static void sg_walk_init(struct sg_walk *w, const struct lpu_card_host *host,
-                         uint64_t list, uint32_t count)
+void lpu_card_sg_walk_init(struct lpu_card_sg_walk *w,
+                           const struct lpu_card_host *host,
+                           uint64_t list, uint32_t count)
 {
     w->host = host;
     w->list = list;
@@ -227,36 +217,38 @@ static void sg_walk_init(struct sg_walk *w, const struct lpu_card_host *host,
     w->batch_len = 0;
 }
 
-static bool sg_entry_ok(uint64_t addr, uint64_t len)
+bool lpu_card_sg_entry_ok(uint64_t addr, uint64_t len)
 {
     return len != 0 && addr + (len - 1) >= addr;
 }
 
-/*
- * First pass: check every entry and that the list covers
- * sg_offset + length bytes. Moves no data.
- */
-static uint32_t dma_check_sg(const struct lpu_card_dma *dma,
-                             const struct lpu_card_host *host,
-                             struct sg_walk *w)
+bool lpu_card_sg_list_ok(uint64_t sg_addr, uint32_t sg_count)
 {
-    uint64_t need = dma->sg_offset + dma->length;    /* checked: no wrap */
+    return sg_addr % 16 == 0 && sg_count != 0 &&
+           sg_count <= LPU_SG_MAX_ENTRIES &&
+           sg_addr + ((uint64_t)sg_count * 16 - 1) >= sg_addr;
+}
+
+uint32_t lpu_card_sg_check(struct lpu_card_sg_walk *w,
+                           const struct lpu_card_host *host,
+                           uint64_t sg_addr, uint32_t sg_count, uint64_t need)
+{
     uint64_t total = 0;
     uint64_t addr, len;
-    enum sg_next r;
+    enum lpu_card_sg_next r;
 
-    sg_walk_init(w, host, dma->sg_addr, dma->sg_count);
-    while ((r = sg_walk_next(w, &addr, &len)) == SG_ENTRY) {
-        if (!sg_entry_ok(addr, len)) {
+    lpu_card_sg_walk_init(w, host, sg_addr, sg_count);
+    while ((r = lpu_card_sg_walk_next(w, &addr, &len)) == LPU_CARD_SG_ENTRY) {
+        if (!lpu_card_sg_entry_ok(addr, len)) {
             return LPU_STS_SG_INVALID;
         }
         /* saturating sum: past 2^64 every request fits */
         total = (total + len < total) ? UINT64_MAX : total + len;
     }
-    if (r == SG_READ_FAILED) {
+    if (r == LPU_CARD_SG_READ_FAILED) {
         return LPU_STS_DMA_ERROR;
     }
-    if (r == SG_ABORTED) {
+    if (r == LPU_CARD_SG_ABORTED) {
         return LPU_STS_ABORTED;
     }
     if (total < need) {
@@ -265,29 +257,42 @@ static uint32_t dma_check_sg(const struct lpu_card_dma *dma,
     return LPU_STS_OK;
 }
 
+/*
+ * First pass: check every entry and that the list covers
+ * sg_offset + length bytes. Moves no data.
+ */
+static uint32_t dma_check_sg(const struct lpu_card_dma *dma,
+                             const struct lpu_card_host *host,
+                             struct lpu_card_sg_walk *w)
+{
+    /* checked by the caller: no wrap */
+    return lpu_card_sg_check(w, host, dma->sg_addr, dma->sg_count,
+                             dma->sg_offset + dma->length);
+}
+
 /* Second pass: move the data. *done = bytes moved (or failing offset). */
 static uint32_t dma_transfer(struct lpu_card *card,
                              const struct lpu_card_dma *dma,
                              const struct lpu_card_host *host,
-                             struct sg_walk *w, uint64_t *done)
+                             struct lpu_card_sg_walk *w, uint64_t *done)
 {
     uint64_t skip = dma->sg_offset;
     uint8_t *sram = card->sram + dma->sram_addr;
     uint64_t addr, len;
-    enum sg_next r;
+    enum lpu_card_sg_next r;
 
     *done = 0;
-    sg_walk_init(w, host, dma->sg_addr, dma->sg_count);
+    lpu_card_sg_walk_init(w, host, dma->sg_addr, dma->sg_count);
     while (*done < dma->length) {
-        r = sg_walk_next(w, &addr, &len);
-        if (r == SG_READ_FAILED) {
+        r = lpu_card_sg_walk_next(w, &addr, &len);
+        if (r == LPU_CARD_SG_READ_FAILED) {
             return LPU_STS_DMA_ERROR;
         }
-        if (r == SG_ABORTED) {
+        if (r == LPU_CARD_SG_ABORTED) {
             return LPU_STS_ABORTED;
         }
         /* The list changed under us since the first pass. */
-        if (r == SG_END || !sg_entry_ok(addr, len)) {
+        if (r == LPU_CARD_SG_END || !lpu_card_sg_entry_ok(addr, len)) {
             return LPU_STS_SG_INVALID;
         }
         if (skip >= len) {
@@ -333,7 +338,7 @@ static uint32_t run_dma(struct lpu_card *card, const uint8_t *d,
                         uint64_t *cycles, uint64_t *info)
 {
     struct lpu_card_dma dma;
-    struct sg_walk *w;
+    struct lpu_card_sg_walk *w;
     uint64_t done = 0;
     uint32_t status;
 
@@ -355,9 +360,7 @@ static uint32_t run_dma(struct lpu_card *card, const uint8_t *d,
         dma.length > card->sram_size - dma.sram_addr) {
         return LPU_STS_SRAM_RANGE;
     }
-    if (dma.sg_addr % 16 != 0 || dma.sg_count == 0 ||
-        dma.sg_count > LPU_SG_MAX_ENTRIES ||
-        dma.sg_addr + ((uint64_t)dma.sg_count * 16 - 1) < dma.sg_addr ||
+    if (!lpu_card_sg_list_ok(dma.sg_addr, dma.sg_count) ||
         dma.sg_offset + dma.length < dma.sg_offset) {
         return LPU_STS_SG_INVALID;
     }
@@ -417,6 +420,6 @@ uint32_t lpu_card_execute(struct lpu_card *card,
         status = LPU_STS_UNSUPPORTED;
         break;
     }
-    fill_cpl(cpl, desc, status, cycles, info);
+    lpu_card_fill_cpl(cpl, desc, status, cycles, info);
     return status;
 }

@@ -100,9 +100,11 @@ int lpu_card_sram_clear(struct lpu_card *card, uint64_t base, uint64_t len);
  *     rejected with SG_INVALID or BAD_DESC leaves SRAM and host untouched
  *     (unless the guest rewrites the list while it runs: then the second
  *     walk fails with SG_INVALID, info = bytes moved).
- *   EXEC and unknown opcodes -> UNSUPPORTED.
- * Cycles: OK NOP/FENCE: LPU_NOP_CYCLES; DMA that moved data or failed while
- * moving it: lpu_card_dma_cycles(bytes moved); rejected descriptors: 0.
+ *   EXEC: run by lpu_exec_run() (lpu_exec.h), not here -> UNSUPPORTED.
+ *   Unknown opcodes -> UNSUPPORTED.
+ * Cycles: NOP/FENCE that ran: LPU_NOP_CYCLES. A DMA whose SG list passed
+ * the first walk: lpu_card_dma_cycles(bytes moved), whether it then
+ * completed, failed or was aborted. Anything stopped before that: 0.
  */
 uint32_t lpu_card_execute(struct lpu_card *card,
                           const struct lpu_hw_desc *desc,
@@ -114,6 +116,66 @@ uint32_t lpu_card_execute(struct lpu_card *card,
  * of its chain failed: LPU_STS_SKIPPED, 0 cycles, info 0.
  */
 void lpu_card_skip(const struct lpu_hw_desc *desc, struct lpu_hw_cpl *cpl);
+
+/*
+ * Fill @cpl (little-endian) for @desc: its seqno and opcode, @status,
+ * @cycles and @info.
+ */
+void lpu_card_fill_cpl(struct lpu_hw_cpl *cpl, const struct lpu_hw_desc *desc,
+                       uint32_t status, uint64_t cycles, uint64_t info);
+
+/* True if @desc's flags are known and rsvd0, rsvd1 are 0 (any opcode). */
+bool lpu_card_desc_header_ok(const struct lpu_hw_desc *desc);
+
+/*
+ * SG lists, shared with the EXEC unit (lpu_exec.c), which reaches its token
+ * stream through one.
+ *
+ * A walk returns the entries of the list at bus address @list one by one,
+ * reading them LPU_CARD_SG_BATCH at a time through host->read_host and
+ * polling host->should_abort before each batch. It does not check entries.
+ */
+struct lpu_card_sg_walk {
+    const struct lpu_card_host *host;
+    uint64_t list;          /* bus address of entry 0 */
+    uint32_t count;
+    uint32_t next;          /* index of the next entry to return */
+    uint32_t batch_first;   /* index of batch[0] */
+    uint32_t batch_len;     /* valid entries in batch */
+    struct lpu_hw_sg batch[LPU_CARD_SG_BATCH];
+};
+
+enum lpu_card_sg_next {
+    LPU_CARD_SG_ENTRY,          /* *addr, *len set */
+    LPU_CARD_SG_END,            /* no more entries */
+    LPU_CARD_SG_READ_FAILED,
+    LPU_CARD_SG_ABORTED,
+};
+
+void lpu_card_sg_walk_init(struct lpu_card_sg_walk *w,
+                           const struct lpu_card_host *host,
+                           uint64_t list, uint32_t count);
+enum lpu_card_sg_next lpu_card_sg_walk_next(struct lpu_card_sg_walk *w,
+                                            uint64_t *addr, uint64_t *len);
+
+/*
+ * The list's own fields: @sg_addr 16-byte aligned, @sg_count in
+ * 1..LPU_SG_MAX_ENTRIES, the list's bus range not wrapping.
+ */
+bool lpu_card_sg_list_ok(uint64_t sg_addr, uint32_t sg_count);
+/* One entry: @len > 0 and @addr + @len not past 2^64. */
+bool lpu_card_sg_entry_ok(uint64_t addr, uint64_t len);
+
+/*
+ * Walk the whole list (with @w) and check every entry and that the entries
+ * hold at least @need bytes. Moves no data. Returns LPU_STS_OK,
+ * LPU_STS_SG_INVALID (a bad entry, too few bytes), LPU_STS_DMA_ERROR (the
+ * list could not be read) or LPU_STS_ABORTED (should_abort). The list's own
+ * fields must have passed lpu_card_sg_list_ok().
+ */
+uint32_t lpu_card_sg_check(struct lpu_card_sg_walk *w,
+                           const struct lpu_card_host *host,
+                           uint64_t sg_addr, uint32_t sg_count, uint64_t need);
 
 /* Modelled cycles of a DMA of @bytes: setup + bytes / 24 GB/s at 900 MHz. */
 uint64_t lpu_card_dma_cycles(uint64_t bytes);

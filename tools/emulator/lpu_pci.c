@@ -3,8 +3,9 @@
  *
  * The register map, descriptor and completion formats are the contract in
  * uapi/lpu/lpu_hw.h; the card core (lpu_card.c) validates and runs
- * descriptors. This file holds the PCI side: BAR0 registers, MSI-X/MSI/INTx,
- * one worker thread per queue, resets.
+ * descriptors, lpu_exec.c runs EXEC (programs, on the engine of
+ * lpu_engine.c). This file holds the PCI side: BAR0 registers,
+ * MSI-X/MSI/INTx, one worker thread per queue, resets.
  *
  * Threads and locks:
  * - MMIO handlers, config writes, resets and the interrupt bottom half run
@@ -15,7 +16,8 @@
  *   BQL, and does its DMA without the BQL (a DMA that hits MMIO takes it
  *   inside the memory core). A synchronous reset, which holds the BQL,
  *   bumps the queue's generation and waits (bounded) for the worker to
- *   leave its current chunk.
+ *   leave its current chunk. An EXEC checks the generation between engine
+ *   slices (about 1 ms of host time each), so a reset waits at most a slice.
  * - Behind a vIOMMU (-device intel-iommu) a translation fault injects an
  *   interrupt, which needs the BQL, so there every DMA runs with the BQL
  *   taken and the generation re-checked under it; a reset then needs no
@@ -52,6 +54,7 @@
 #include "system/dma.h"
 
 #include "lpu_card.h"
+#include "lpu_exec.h"
 
 #define TYPE_LPU_PCI "lpu-pci"
 OBJECT_DECLARE_SIMPLE_TYPE(LpuState, LPU_PCI)
@@ -66,6 +69,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(LpuState, LPU_PCI)
 #define LPU_TEMP_PER_QUEUE      8000
 #define LPU_POWER_IDLE          28000   /* mW */
 #define LPU_POWER_PER_QUEUE     45000
+#define LPU_TEMP_PER_EXEC       12000   /* a queue running a program */
+#define LPU_POWER_PER_EXEC      120000
 
 typedef struct LpuQueue {
     struct LpuState *s;
@@ -84,6 +89,14 @@ typedef struct LpuQueue {
     uint64_t cpl_seq;
     uint32_t cpl_count;
     uint32_t err_count;
+    /* interrupt every irq_coalesce tokens of an EXEC (0: at completion) */
+    uint32_t irq_coalesce;
+    /* tokens emitted by the EXEC of seqno progress_seq (the last one) */
+    uint32_t progress;
+    uint64_t progress_seq;
+    /* an EXEC runs now; LPU_Q_ABORT was written while it ran */
+    bool exec_running;
+    bool abort_req;
     /* the last completed descriptor failed with CHAIN set: skip the next */
     bool chain_failed;
     /* The worker is between fetching a descriptor and publishing it */
@@ -115,6 +128,12 @@ struct LpuState {
     QemuCond idle_cond;         /* a worker cleared in_desc, with lock */
     bool stopping;              /* unrealize: workers exit */
     bool threads_started;
+    /*
+     * Unrealized: a vCPU with a stale TLB entry may still reach the MMIO
+     * handlers until the object is finalized; they then do nothing. The
+     * lock, the conditions and SRAM live until finalize for that reason.
+     */
+    bool unrealized;
 
     /* Register state, protected by lock */
     uint32_t irq_cause;
@@ -144,6 +163,8 @@ static const char *const lpu_status_names[] = {
     [LPU_STS_DMA_ERROR] = "DMA_ERROR",
     [LPU_STS_ABORTED] = "ABORTED",
     [LPU_STS_SKIPPED] = "SKIPPED",
+    [LPU_STS_FAULT] = "FAULT",
+    [LPU_STS_BAD_PARAMS] = "BAD_PARAMS",
 };
 
 /* ---- interrupts ------------------------------------------------------- */
@@ -305,6 +326,9 @@ static void lpu_queue_clear_locked(LpuQueue *q)
     q->cpl_count = 0;
     q->err_count = 0;
     q->chain_failed = false;
+    q->progress = 0;
+    q->progress_seq = 0;
+    q->abort_req = false;
 }
 
 /* Queue reset (Q_CTRL.RESET): the ring configuration survives. */
@@ -361,6 +385,35 @@ static int lpu_dma_write_host(void *opaque, uint64_t addr, const void *buf,
                       DMA_DIRECTION_FROM_DEVICE);
 }
 
+/* EXEC, between two slices: was LPU_Q_ABORT written? */
+static bool lpu_exec_abort_requested(void *opaque)
+{
+    LpuDmaCtx *ctx = opaque;
+
+    return qatomic_read(&ctx->q->abort_req);
+}
+
+/*
+ * EXEC: token @tokens - 1 and the stream's count are in host memory.
+ * Publish the count and raise the queue's interrupt every IRQ_COALESCE
+ * tokens, as a completion does.
+ */
+static void lpu_exec_progress(void *opaque, uint32_t tokens)
+{
+    LpuDmaCtx *ctx = opaque;
+    LpuQueue *q = ctx->q;
+    LpuState *s = q->s;
+
+    qemu_mutex_lock(&s->lock);
+    if (q->gen == ctx->gen) {
+        q->progress = tokens;
+        if (q->irq_coalesce && tokens % q->irq_coalesce == 0) {
+            lpu_irq_raise_locked(s, LPU_IRQ_QUEUE(q->index));
+        }
+    }
+    qemu_mutex_unlock(&s->lock);
+}
+
 /*
  * Run the descriptor at HEAD. Called and returns with lock held; drops it
  * around every DMA and around the descriptor's execution.
@@ -379,10 +432,16 @@ static void lpu_queue_run_one_locked(LpuQueue *q)
     uint64_t cpl_base = q->cpl_base;
     uint32_t size = q->ring_size;
     uint32_t head = q->head;
+    const struct lpu_exec_ops exec_ops = {
+        .abort_requested = lpu_exec_abort_requested,
+        .progress = lpu_exec_progress,
+        .opaque = &ctx,
+    };
+    struct lpu_exec_result res = { .msg = "" };
     struct lpu_hw_desc desc;
     struct lpu_hw_cpl cpl;
     uint32_t status;
-    bool skip;
+    bool skip, exec;
     int r;
 
     /* The ring registers only change while disabled; check anyway. */
@@ -412,28 +471,42 @@ static void lpu_queue_run_one_locked(LpuQueue *q)
         goto out;
     }
     skip = q->chain_failed;
+    exec = !skip && desc.opcode == LPU_OP_EXEC;
+    if (exec) {
+        /* PROGRESS now counts this descriptor's tokens */
+        q->progress_seq = le64_to_cpu(desc.seqno);
+        q->progress = 0;
+        q->abort_req = false;
+        q->exec_running = true;
+    }
     qemu_mutex_unlock(&s->lock);
 
     if (skip) {
         lpu_card_skip(&desc, &cpl);
         status = LPU_STS_SKIPPED;
+    } else if (exec) {
+        status = lpu_exec_run(&s->card, &desc, &host, &exec_ops, &cpl, &res);
     } else {
         status = lpu_card_execute(&s->card, &desc, &host, &cpl);
     }
 
     qemu_mutex_lock(&s->lock);
+    q->exec_running = false;
     if (q->gen != ctx.gen) {
         goto out;
     }
     qemu_mutex_unlock(&s->lock);
-    if (status != LPU_STS_OK && status != LPU_STS_SKIPPED) {
+    /* An aborted EXEC was stopped on request (LPU_Q_ABORT, abort word). */
+    if (status != LPU_STS_OK && status != LPU_STS_SKIPPED &&
+        status != LPU_STS_ABORTED) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "lpu: queue %u: descriptor %u (opcode 0x%02x, seqno "
-                      "%" PRIu64 ") failed: %s, info %" PRIu64 "\n",
+                      "%" PRIu64 ") failed: %s, info %" PRIu64 "%s%s\n",
                       q->index, head, desc.opcode, le64_to_cpu(desc.seqno),
                       status < ARRAY_SIZE(lpu_status_names) ?
                       lpu_status_names[status] : "?",
-                      le64_to_cpu(cpl.info));
+                      le64_to_cpu(cpl.info), res.msg[0] ? ": " : "",
+                      res.msg);
     }
     /*
      * A reset landing from here to the re-check below may let this record
@@ -467,6 +540,7 @@ static void lpu_queue_run_one_locked(LpuQueue *q)
         lpu_irq_raise_locked(s, LPU_IRQ_QUEUE(q->index));
     }
 out:
+    q->exec_running = false;
     q->in_desc = false;
     qemu_cond_broadcast(&s->idle_cond);
 }
@@ -502,6 +576,10 @@ static void lpu_reset(LpuState *s)
     unsigned int i;
 
     qemu_mutex_lock(&s->lock);
+    if (s->unrealized) {
+        qemu_mutex_unlock(&s->lock);
+        return;
+    }
     for (i = 0; i < s->nr_queues; i++) {
         lpu_queue_abort_locked(&s->queues[i]);
     }
@@ -513,6 +591,7 @@ static void lpu_reset(LpuState *s)
         q->ring_base = 0;
         q->cpl_base = 0;
         q->ring_size = 0;
+        q->irq_coalesce = 1;
     }
     s->irq_cause = 0;
     s->irq_mask = 0;
@@ -539,6 +618,16 @@ static uint32_t lpu_busy_queues_locked(LpuState *s)
 
     for (i = 0; i < s->nr_queues; i++) {
         n += lpu_queue_busy_locked(&s->queues[i]);
+    }
+    return n;
+}
+
+static uint32_t lpu_exec_queues_locked(LpuState *s)
+{
+    uint32_t i, n = 0;
+
+    for (i = 0; i < s->nr_queues; i++) {
+        n += s->queues[i].exec_running;
     }
     return n;
 }
@@ -597,6 +686,21 @@ static bool lpu_queue_read_locked(LpuQueue *q, hwaddr reg, uint32_t *val)
     case LPU_Q_ERR_COUNT:
         *val = q->err_count;
         break;
+    case LPU_Q_ABORT:
+        *val = 0;           /* write-only */
+        break;
+    case LPU_Q_PROGRESS:
+        *val = q->progress;
+        break;
+    case LPU_Q_PROGRESS_SEQ_LO:
+        *val = (uint32_t)q->progress_seq;
+        break;
+    case LPU_Q_PROGRESS_SEQ_HI:
+        *val = q->progress_seq >> 32;
+        break;
+    case LPU_Q_IRQ_COALESCE:
+        *val = q->irq_coalesce;
+        break;
     default:
         return false;
     }
@@ -614,8 +718,8 @@ static bool lpu_read_locked(LpuState *s, hwaddr addr, uint32_t *val)
                LPU_HW_VERSION_MINOR;
         break;
     case LPU_REG_CAPS:
-        *val = LPU_CAP_DMA_SG | LPU_CAP_FENCE | LPU_CAP_SRAM_CLEAR |
-               LPU_CAP_MSIX;
+        *val = LPU_CAP_DMA_SG | LPU_CAP_FENCE | LPU_CAP_EXEC |
+               LPU_CAP_SRAM_CLEAR | LPU_CAP_MSIX;
         break;
     case LPU_REG_QUEUE_COUNT:
         *val = s->nr_queues;
@@ -645,11 +749,13 @@ static bool lpu_read_locked(LpuState *s, hwaddr addr, uint32_t *val)
         *val = lpu_cycles() >> 32;
         break;
     case LPU_REG_TEMP:
-        *val = LPU_TEMP_IDLE + LPU_TEMP_PER_QUEUE * lpu_busy_queues_locked(s);
+        *val = LPU_TEMP_IDLE + LPU_TEMP_PER_QUEUE * lpu_busy_queues_locked(s) +
+               LPU_TEMP_PER_EXEC * lpu_exec_queues_locked(s);
         break;
     case LPU_REG_POWER:
         *val = LPU_POWER_IDLE +
-               LPU_POWER_PER_QUEUE * lpu_busy_queues_locked(s);
+               LPU_POWER_PER_QUEUE * lpu_busy_queues_locked(s) +
+               LPU_POWER_PER_EXEC * lpu_exec_queues_locked(s);
         break;
     case LPU_REG_CLOCK:
         *val = LPU_CLOCK_MHZ;
@@ -704,6 +810,10 @@ static uint64_t lpu_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return 0;
     }
     qemu_mutex_lock(&s->lock);
+    if (s->unrealized) {
+        qemu_mutex_unlock(&s->lock);
+        return 0;
+    }
     ok = lpu_read_locked(s, addr, &val);
     qemu_mutex_unlock(&s->lock);
     if (!ok) {
@@ -809,6 +919,18 @@ static bool lpu_queue_write_locked(LpuQueue *q, hwaddr reg, uint32_t val)
         q->enabled = val & LPU_Q_CTRL_ENABLE;
         lpu_queue_kick_locked(q);
         break;
+    case LPU_Q_ABORT:
+        /*
+         * Seen by the running EXEC before its next slice. Without one (it
+         * may have just completed) there is nothing to abort: not an error.
+         */
+        if ((val & 1) && q->exec_running) {
+            qatomic_set(&q->abort_req, true);
+        }
+        break;
+    case LPU_Q_IRQ_COALESCE:
+        q->irq_coalesce = val;
+        break;
     case LPU_Q_HEAD:
     case LPU_Q_TAIL:
     case LPU_Q_STATUS:
@@ -816,6 +938,9 @@ static bool lpu_queue_write_locked(LpuQueue *q, hwaddr reg, uint32_t val)
     case LPU_Q_CPL_SEQ_HI:
     case LPU_Q_CPL_COUNT:
     case LPU_Q_ERR_COUNT:
+    case LPU_Q_PROGRESS:
+    case LPU_Q_PROGRESS_SEQ_LO:
+    case LPU_Q_PROGRESS_SEQ_HI:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "lpu: queue %u: write to read-only register 0x%02"
                       HWADDR_PRIx " ignored\n", q->index, reg);
@@ -926,6 +1051,10 @@ static void lpu_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         return;
     }
     qemu_mutex_lock(&s->lock);
+    if (s->unrealized) {
+        qemu_mutex_unlock(&s->lock);
+        return;
+    }
     ok = lpu_write_locked(s, addr, val, &reset, &update_irq);
     level = lpu_irq_level_locked(s);
     qemu_mutex_unlock(&s->lock);
@@ -1032,8 +1161,6 @@ static void lpu_pci_realize(PCIDevice *pdev, Error **errp)
 
     s->dma_bql = pci_device_iommu_address_space(pdev) != &address_space_memory;
 
-    qemu_mutex_init(&s->lock);
-    qemu_cond_init(&s->idle_cond);
     s->irq_bh = qemu_bh_new_guarded(lpu_irq_bh, s,
                                     &DEVICE(s)->mem_reentrancy_guard);
     s->stopping = false;
@@ -1043,7 +1170,7 @@ static void lpu_pci_realize(PCIDevice *pdev, Error **errp)
 
         q->s = s;
         q->index = i;
-        qemu_cond_init(&q->work_cond);
+        q->irq_coalesce = 1;
         snprintf(name, sizeof(name), "lpu-q%u", i);
         qemu_thread_create(&q->thread, name, lpu_queue_thread, q,
                            QEMU_THREAD_JOINABLE);
@@ -1080,20 +1207,43 @@ static void lpu_pci_exit(PCIDevice *pdev)
         qemu_thread_join(&s->queues[i].thread);
     }
     bql_lock();
-    for (i = 0; i < s->nr_queues; i++) {
-        qemu_cond_destroy(&s->queues[i].work_cond);
-    }
+
+    qemu_mutex_lock(&s->lock);
     s->threads_started = false;
+    s->unrealized = true;
+    qemu_mutex_unlock(&s->lock);
     qemu_bh_delete(s->irq_bh);
     s->irq_bh = NULL;
-    qemu_cond_destroy(&s->idle_cond);
-    qemu_mutex_destroy(&s->lock);
 
     pci_set_irq(pdev, 0);
     msix_unuse_all_vectors(pdev);
     msix_uninit_exclusive_bar(pdev);
     msi_uninit(pdev);
     pcie_cap_exit(pdev);
+}
+
+static void lpu_pci_instance_init(Object *obj)
+{
+    LpuState *s = LPU_PCI(obj);
+    unsigned int i;
+
+    qemu_mutex_init(&s->lock);
+    qemu_cond_init(&s->idle_cond);
+    for (i = 0; i < LPU_MAX_QUEUES; i++) {
+        qemu_cond_init(&s->queues[i].work_cond);
+    }
+}
+
+static void lpu_pci_instance_finalize(Object *obj)
+{
+    LpuState *s = LPU_PCI(obj);
+    unsigned int i;
+
+    for (i = 0; i < LPU_MAX_QUEUES; i++) {
+        qemu_cond_destroy(&s->queues[i].work_cond);
+    }
+    qemu_cond_destroy(&s->idle_cond);
+    qemu_mutex_destroy(&s->lock);
     lpu_card_fini(&s->card);
 }
 
@@ -1135,6 +1285,8 @@ static const TypeInfo lpu_pci_info = {
     .name = TYPE_LPU_PCI,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(LpuState),
+    .instance_init = lpu_pci_instance_init,
+    .instance_finalize = lpu_pci_instance_finalize,
     .class_init = lpu_pci_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },
