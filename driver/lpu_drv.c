@@ -78,6 +78,30 @@ static int lpu_query_ioctl(struct drm_device *dev, void *data,
 	return 0;
 }
 
+/* How long close waits for the card to let go of the file's jobs */
+#define LPU_CLOSE_WAIT_MS	5000
+
+static void lpu_file_release(struct kref *ref)
+{
+	struct lpu_file *lfile = container_of(ref, struct lpu_file, ref);
+
+	mutex_destroy(&lfile->submit_lock);
+	kfree(lfile);
+}
+
+void lpu_file_get(struct lpu_file *lfile)
+{
+	kref_get(&lfile->ref);
+}
+
+void lpu_file_put(struct lpu_file *lfile)
+{
+	struct lpu_device *ldev = lfile->ldev;
+
+	kref_put(&lfile->ref, lpu_file_release);
+	wake_up_all(&ldev->file_wq);
+}
+
 static int lpu_open(struct drm_device *dev, struct drm_file *file)
 {
 	struct lpu_device *ldev = to_lpu_device(dev);
@@ -88,28 +112,34 @@ static int lpu_open(struct drm_device *dev, struct drm_file *file)
 	if (!lfile)
 		return -ENOMEM;
 	lfile->ldev = ldev;
+	kref_init(&lfile->ref);
 	xa_init_flags(&lfile->srams, XA_FLAGS_ALLOC1);
 	mutex_init(&lfile->submit_lock);
 
 	ret = lpu_file_entities_init(lfile);
 	if (ret) {
-		mutex_destroy(&lfile->submit_lock);
-		kfree(lfile);
+		lpu_file_put(lfile);
 		return ret;
 	}
 	file->driver_priv = lfile;
 	return 0;
 }
 
+/*
+ * Cancel the file's jobs, drop its SRAM handles, and give the card a
+ * moment to let go of the jobs it holds, so that their SRAM is free when
+ * close() returns. A job that outlives the wait keeps the file alive.
+ */
 static void lpu_postclose(struct drm_device *dev, struct drm_file *file)
 {
+	struct lpu_device *ldev = to_lpu_device(dev);
 	struct lpu_file *lfile = file->driver_priv;
 
-	/* Waits for queued jobs to reach the card; they keep their SRAM. */
 	lpu_file_entities_fini(lfile);
 	lpu_file_sram_release(lfile);
-	mutex_destroy(&lfile->submit_lock);
-	kfree(lfile);
+	wait_event_timeout(ldev->file_wq, kref_read(&lfile->ref) == 1,
+			   msecs_to_jiffies(LPU_CLOSE_WAIT_MS));
+	lpu_file_put(lfile);
 }
 
 static const struct drm_ioctl_desc lpu_ioctls[] = {
@@ -162,6 +192,7 @@ int lpu_device_init(struct lpu_device *ldev)
 	ret = drmm_mutex_init(&ldev->drm, &ldev->reset_lock);
 	if (ret)
 		return ret;
+	init_waitqueue_head(&ldev->file_wq);
 	ret = lpu_hw_reset(ldev);
 	if (ret)
 		return ret;

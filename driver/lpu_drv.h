@@ -8,8 +8,10 @@
 #define __LPU_DRV_H__
 
 #include <linux/io.h>
+#include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <drm/drm_device.h>
@@ -88,6 +90,9 @@ struct lpu_device {
 
 	/* @reset_lock serialises queue recovery with PCI resets */
 	struct mutex reset_lock;
+
+	/* woken when a job drops its reference to its file */
+	wait_queue_head_t file_wq;
 };
 
 /**
@@ -95,6 +100,8 @@ struct lpu_device {
  */
 struct lpu_file {
 	struct lpu_device *ldev;
+	/* held by the open file and by each of its jobs */
+	struct kref ref;
 	/* SRAM allocations of this file, by handle; xa has its own lock */
 	struct xarray srams;
 	/* bytes of SRAM this file holds handles to, for fdinfo */
@@ -136,6 +143,8 @@ int lpu_device_init(struct lpu_device *ldev);
 void lpu_device_fini(struct lpu_device *ldev);
 extern const struct drm_driver lpu_drm_driver;
 
+void lpu_file_get(struct lpu_file *lfile);
+void lpu_file_put(struct lpu_file *lfile);
 void lpu_device_reset_prepare(struct lpu_device *ldev);
 void lpu_device_reset_done(struct lpu_device *ldev);
 

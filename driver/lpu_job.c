@@ -130,6 +130,7 @@ static void lpu_job_destroy(struct lpu_job *job)
 		dma_fence_put(job->in_fences[i]);
 	kfree(job->in_fences);
 	dma_fence_put(job->hw_fence);
+	lpu_file_put(job->lfile);
 	kfree(job->exec_params);
 	kfree(job->bos);
 	kfree(job->srams);
@@ -226,6 +227,7 @@ static int lpu_job_create(struct drm_file *file, u32 queue,
 		return ret;
 	}
 	job->queue = &lfile->ldev->queues[queue];
+	lpu_file_get(lfile);
 	job->lfile = lfile;
 
 	job->descs = kvcalloc(count, sizeof(*job->descs), GFP_KERNEL);

@@ -26,7 +26,7 @@ struct lpu_job {
 	struct drm_sched_job base;
 	/** @queue: the hardware queue it runs on */
 	struct lpu_queue *queue;
-	/** @lfile: the submitting file; valid until the job leaves its entity */
+	/** @lfile: the submitting file, referenced */
 	struct lpu_file *lfile;
 	/** @descs: descriptors, complete but for seqno and flags */
 	struct lpu_hw_desc *descs;
