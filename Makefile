@@ -33,12 +33,14 @@ all: modules userspace
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-TOOLS := lpu-as lpu-objdump lpu-mkmodel lpu-compile lpu-sim lpu-bench
+TOOLS := lpu-as lpu-objdump lpu-mkmodel lpu-compile lpu-sim lpu-bench lpu-smi \
+	lpu-run
 
 userspace: tools guest-tests
 
 tools:
 	$(MAKE) -C lib
+	$(MAKE) -C libruntime
 	for t in $(TOOLS); do $(MAKE) -C tools/$$t || exit 1; done
 	$(MAKE) -C tests/programs
 

@@ -104,7 +104,9 @@ struct lpu_device;
 /*
  * Open a card. @spec is NULL or "" (the first card), a decimal index into
  * the device list ("1"), a PCI address ("0000:00:01.0") or a node path
- * ("/dev/accel/accel0"). -ENODEV when no card matches.
+ * ("/dev/accel/accel0"). -ENODEV when no card matches, or when the node
+ * is not an lpu accel node; a node path that cannot be opened gives
+ * open()'s error (-ENOENT, -EACCES, ...).
  */
 int lpu_device_open(const char *spec, struct lpu_device **out);
 void lpu_device_close(struct lpu_device *dev);
@@ -189,7 +191,14 @@ struct lpu_stream_options {
 /*
  * Start generating: the prompt (@n tokens, 1..prompt_max) is fed one per
  * position, then up to max_tokens tokens are generated. -EBUSY when the
- * model already runs a stream.
+ * model already runs a stream. A program that takes no prompt
+ * (prompt_max 0) is started with @n 0 (@prompt may then be NULL).
+ * Checked first: -EINVAL for opts->size too small (or unknown non-zero
+ * fields of a larger struct), a temperature that is negative, NaN or
+ * infinite, a top_p outside [0, 1], a queue out of range, an empty prompt,
+ * a prompt token not below the vocabulary size; -E2BIG for a prompt
+ * longer than prompt_max or a max_tokens whose stream buffer would exceed
+ * the card's largest buffer; -EOPNOTSUPP when the card runs no programs.
  */
 int lpu_stream_start(struct lpu_model *model, const uint32_t *prompt,
 		     size_t n, const struct lpu_stream_options *opts,
@@ -197,8 +206,12 @@ int lpu_stream_start(struct lpu_model *model, const uint32_t *prompt,
 /*
  * Next generated token, waiting up to @timeout_ms (-1 forever, 0 poll).
  * Returns 1 with *@token, 0 at the end of the stream, -ETIMEDOUT when
- * nothing arrived in time (call again), -ECANCELED after a cancel, -EIO
- * when the program faulted (see lpu_last_error()), other -errno.
+ * nothing arrived in time (call again), -ECANCELED after a cancel (or an
+ * abort by the driver), -EIO when the program faulted (see
+ * lpu_last_error(); the tokens before the fault come first), -ETIME when
+ * the driver's watchdog stopped a program that made no progress (the
+ * job's -ETIMEDOUT, renamed so as not to look like this call's own
+ * timeout), other -errno. The end and the errors are sticky.
  */
 int lpu_stream_next(struct lpu_stream *stream, uint32_t *token,
 		    int timeout_ms);

@@ -24,10 +24,10 @@
 #include "lpu_engine.h"
 #include "lpu_insn.h"
 #include "lpu_program.h"
+#include "lpu_tokenizer.h"
 
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
-#define BOS_TOKEN	1
 
 static const char *prog = "lpu-sim";
 
@@ -77,206 +77,28 @@ static void usage(FILE *f)
 
 /* ---- tokenizer (llama2.c style, on the program's .lpu.vocab) ---- */
 
-struct sim_vocab {
-	const struct lpu_program *p;
-	uint32_t n;
-	uint32_t *sorted;	/* ids sorted by their bytes */
-};
-
-static int piece_cmp(const uint8_t *a, size_t al, const uint8_t *b,
-		     size_t bl)
-{
-	int r = memcmp(a, b, al < bl ? al : bl);
-
-	if (r)
-		return r;
-	return al < bl ? -1 : al > bl;
-}
-
-static const struct lpu_program *sort_prog;
-
-static int sort_cmp(const void *x, const void *y)
-{
-	size_t al, bl;
-	const uint8_t *a = lpu_program_vocab_token(sort_prog,
-						   *(const uint32_t *)x, &al,
-						   NULL);
-	const uint8_t *b = lpu_program_vocab_token(sort_prog,
-						   *(const uint32_t *)y, &bl,
-						   NULL);
-	int r = piece_cmp(a, al, b, bl);
-
-	if (r)
-		return r;
-	/* equal pieces: the lower id first, so lookups find it */
-	return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
-}
-
-static int vocab_init(struct sim_vocab *v, const struct lpu_program *p)
-{
-	uint32_t i;
-
-	v->p = p;
-	v->n = p->note.vocab_size;
-	v->sorted = malloc((v->n ? v->n : 1) * sizeof(*v->sorted));
-	if (!v->sorted)
-		return -ENOMEM;
-	for (i = 0; i < v->n; i++)
-		v->sorted[i] = i;
-	sort_prog = p;
-	qsort(v->sorted, v->n, sizeof(*v->sorted), sort_cmp);
-	return 0;
-}
-
-/* id of the piece with these bytes, or -1 */
-static long vocab_lookup(const struct sim_vocab *v, const uint8_t *s,
-			 size_t len)
-{
-	size_t lo = 0, hi = v->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2, ml;
-		const uint8_t *m = lpu_program_vocab_token(v->p, v->sorted[mid],
-							   &ml, NULL);
-		int r = piece_cmp(m, ml, s, len);
-
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < v->n) {
-		size_t ml;
-		const uint8_t *m = lpu_program_vocab_token(v->p, v->sorted[lo],
-							   &ml, NULL);
-
-		if (!piece_cmp(m, ml, s, len))
-			return v->sorted[lo];
-	}
-	return -1;
-}
-
-/* token for a byte the vocabulary has no character for */
-static uint32_t vocab_byte(const struct sim_vocab *v, uint8_t b)
-{
-	char name[8];
-	size_t len;
-	const uint8_t *piece;
-
-	snprintf(name, sizeof(name), "<0x%02X>", b);
-	if ((uint32_t)b + 3 < v->n) {
-		piece = lpu_program_vocab_token(v->p, b + 3, &len, NULL);
-		if (len == 6 && !memcmp(piece, name, 6))
-			return b + 3;
-	}
-	return 0;	/* <unk> */
-}
-
 /*
- * Encode @text into @out (room for 2 + strlen(text) * 4 tokens). Returns
- * the number of tokens or -ENOMEM.
+ * Print a token's text as llama2.c does (lib/lpu_tokenizer.c decodes it:
+ * <0xXX> as the byte, no leading space right after BOS), keeping only
+ * printable or whitespace single bytes.
  */
-static long vocab_encode(const struct sim_vocab *v, const char *text,
-			 uint32_t *out)
-{
-	const uint8_t *s = (const uint8_t *)text;
-	size_t n = 0, i, len = strlen(text), buflen = 0;
-	uint8_t *buf;
-	long id;
-
-	buf = malloc(2 * (size_t)v->p->vocab_max_token_len + 8);
-	if (!buf)
-		return -ENOMEM;
-	if (BOS_TOKEN < v->n)
-		out[n++] = BOS_TOKEN;
-	if (len) {
-		id = vocab_lookup(v, (const uint8_t *)" ", 1);
-		if (id >= 0)
-			out[n++] = id;
-	}
-	/* one token per UTF-8 character, or its bytes */
-	for (i = 0; i < len; ) {
-		size_t cl = 1, k;
-
-		while (i + cl < len && cl < 4 && (s[i + cl] & 0xc0) == 0x80)
-			cl++;
-		id = vocab_lookup(v, s + i, cl);
-		if (id >= 0) {
-			out[n++] = id;
-		} else {
-			for (k = 0; k < cl; k++)
-				out[n++] = vocab_byte(v, s[i + k]);
-		}
-		i += cl;
-	}
-	/* merge the adjacent pair whose merged piece scores best, repeat */
-	for (;;) {
-		float best = -INFINITY, score;
-		long best_id = -1;
-		size_t best_i = 0;
-
-		for (i = 0; i + 1 < n; i++) {
-			size_t al, bl;
-			const uint8_t *a = lpu_program_vocab_token(v->p, out[i],
-								   &al, NULL);
-			const uint8_t *b = lpu_program_vocab_token(v->p,
-								   out[i + 1],
-								   &bl, NULL);
-
-			if (al + bl > 2 * (size_t)v->p->vocab_max_token_len)
-				continue;
-			memcpy(buf, a, al);
-			memcpy(buf + al, b, bl);
-			buflen = al + bl;
-			id = vocab_lookup(v, buf, buflen);
-			if (id < 0)
-				continue;
-			lpu_program_vocab_token(v->p, id, &al, &score);
-			if (score > best || best_id < 0) {
-				best = score;
-				best_id = id;
-				best_i = i;
-			}
-		}
-		if (best_id < 0)
-			break;
-		out[best_i] = best_id;
-		memmove(out + best_i + 1, out + best_i + 2,
-			(n - best_i - 2) * sizeof(*out));
-		n--;
-	}
-	free(buf);
-	return n;
-}
-
-/* Print a token's text as llama2.c does: <0xXX> as the byte, no leading
- * space right after BOS, only printable or whitespace single bytes. */
-static void vocab_print(const struct sim_vocab *v, uint32_t prev,
+static void vocab_print(const struct lpu_bpe *v, uint32_t prev,
 			uint32_t tok, FILE *f)
 {
 	size_t len, i;
-	const uint8_t *p = lpu_program_vocab_token(v->p, tok, &len, NULL);
-	unsigned int byte;
-	char hex[8];
+	int byte;
+	const char *p = lpu_bpe_decode(v, prev, tok, &len, &byte);
 
 	if (!p)
 		return;
-	if (prev == BOS_TOKEN && len && p[0] == ' ') {
-		p++;
-		len--;
-	}
-	if (len == 6 && p[0] == '<' && p[5] == '>') {
-		memcpy(hex, p, 6);
-		hex[6] = 0;
-		if (sscanf(hex, "<0x%02X>", &byte) == 1) {
-			if (byte == '\n' || byte == '\t' ||
-			    (byte >= 0x20 && byte < 0x7f))
-				fputc(byte, f);
-			return;
-		}
+	if (byte >= 0) {
+		if (byte == '\n' || byte == '\t' ||
+		    (byte >= 0x20 && byte < 0x7f))
+			fputc(byte, f);
+		return;
 	}
 	for (i = 0; i < len; i++)
-		if (p[i] >= 0x20 || p[i] == '\n' || p[i] == '\t')
+		if ((uint8_t)p[i] >= 0x20 || p[i] == '\n' || p[i] == '\t')
 			fputc(p[i], f);
 }
 
@@ -415,7 +237,7 @@ int main(int argc, char **argv)
 	struct lpu_engine_args args = { 0 };
 	struct sim_stream stream = { 0 };
 	struct lpu_engine_io io = { sim_emit, &stream };
-	struct sim_vocab vocab = { 0 };
+	struct lpu_bpe *vocab = NULL;
 	uint32_t *prompt = NULL;
 	size_t n_prompt = 0, i;
 	uint8_t *window = NULL;
@@ -481,9 +303,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", prog, err[0] ? err : strerror(-r));
 		return EXIT_FAIL;
 	}
-	if (p->vocab && vocab_init(&vocab, p)) {
-		fprintf(stderr, "%s: out of memory\n", prog);
-		goto out;
+	if (p->vocab) {
+		r = lpu_bpe_new(p->vocab, p->vocab_size, p->note.vocab_size,
+				&vocab, err, sizeof(err));
+		if (r) {
+			fprintf(stderr, "%s: %s: .lpu.vocab: %s\n", prog, path,
+				err);
+			goto out;
+		}
 	}
 
 	if (tokens_arg) {
@@ -504,8 +331,10 @@ int main(int argc, char **argv)
 			ret = EXIT_USAGE;
 			goto out;
 		}
-		prompt = malloc((strlen(text) * 4 + 2) * sizeof(*prompt));
-		if (!prompt || (nt = vocab_encode(&vocab, text, prompt)) < 0) {
+		n_prompt = strlen(text) + 2;
+		prompt = malloc(n_prompt * sizeof(*prompt));
+		if (!prompt || (nt = lpu_bpe_encode(vocab, text, true, prompt,
+						    n_prompt)) < 0) {
 			fprintf(stderr, "%s: out of memory\n", prog);
 			goto out;
 		}
@@ -588,7 +417,7 @@ int main(int argc, char **argv)
 		uint32_t prev = prompt[n_prompt - 1];
 
 		for (i = 0; i < e.emitted; i++) {
-			vocab_print(&vocab, prev, stream.tokens[i], stdout);
+			vocab_print(vocab, prev, stream.tokens[i], stdout);
 			prev = stream.tokens[i];
 		}
 		printf("\n");
@@ -643,7 +472,7 @@ out:
 	free(stream.tokens);
 	free(window);
 	free(prompt);
-	free(vocab.sorted);
+	lpu_bpe_free(vocab);
 	lpu_program_free(p);
 	return ret;
 bad_value:
