@@ -2,14 +2,24 @@
 # SPDX-License-Identifier: MIT
 #
 # /bin/lpu-demo: what "make demo" shows, run inside the guest by /init
-# (lpu.mode=demo) once lpu.ko is loaded. Three steps, each skipped with a
-# note if its program is not built yet:
-#   1. card status: lpu-smi, else what sysfs says about /dev/accel/accel*;
-#   2. DMA round trip: the DMA guest tests (t_*dma*);
-#   3. the benchmark: lpu-bench.
+# (lpu.mode=demo) once lpu.ko is loaded. The model comes from the host:
+# scripts/demo.sh compiles it and puts it in /usr/share/lpu/demo/ (see
+# there). Steps, each skipped with a note if its program or the model is
+# missing:
+#   1. the card: lpu-smi, else what sysfs says about /dev/accel/accel*;
+#   2. text generation: lpu-run on the model, streaming, with statistics;
+#   3. DMA round trip: the DMA guest tests (t_*dma*);
+#   4. the benchmark: lpu-bench, with the model for the load and streaming
+#      figures (the host compares the streaming rate with lpu-sim's).
 # Exits 0 if every step that ran succeeded.
+#
+# Environment: LPU_DEMO_MODEL (default /usr/share/lpu/demo/model.lpu),
+# LPU_DEMO_PROMPT, LPU_DEMO_TOKENS (default "Once upon a time", 40).
 
 TDIR=${LPU_TESTS_DIR:-/opt/lpu/tests}
+MODEL=${LPU_DEMO_MODEL:-/usr/share/lpu/demo/model.lpu}
+PROMPT=${LPU_DEMO_PROMPT:-Once upon a time}
+TOKENS=${LPU_DEMO_TOKENS:-40}
 failed=0
 
 step() {
@@ -47,14 +57,35 @@ show_sysfs() {
 
 echo "lpu demo: $(uname -sr), $(grep -c ^processor /proc/cpuinfo) CPUs"
 
-step "1. card status"
+step "1. the card"
 if command -v lpu-smi > /dev/null; then
+	echo "\$ lpu-smi"
 	lpu-smi || failed=1
 else
 	show_sysfs || failed=1
 fi
 
-step "2. DMA round trip"
+step "2. text generation"
+if ! command -v lpu-run > /dev/null; then
+	echo "(lpu-run not built yet)"
+elif [ ! -f "$MODEL" ]; then
+	echo "(no model at $MODEL: scripts/demo.sh puts it there)"
+else
+	# (the weights are random: the text is not a story, but it comes
+	# token by token from the card, with the model's own vocabulary)
+	echo "\$ lpu-run ${MODEL##*/} --prompt \"$PROMPT\" --max-tokens $TOKENS"
+	# /init reads our output line by line; straight to the console the
+	# text shows token by token (after what is in the pipe already)
+	out=/dev/stdout
+	if [ -w /dev/console ]; then
+		sleep 0.2
+		out=/dev/console
+	fi
+	lpu-run "$MODEL" --prompt "$PROMPT" --max-tokens "$TOKENS" \
+		> "$out" 2>&1 || failed=1
+fi
+
+step "3. DMA round trip"
 # host -> SRAM -> host copies and compares (not the error cases)
 ran=0
 for t in "$TDIR"/t_dma_*; do
@@ -74,11 +105,15 @@ for t in "$TDIR"/t_dma_*; do
 done
 [ $ran = 1 ] || echo "(no DMA test program built yet)"
 
-step "3. benchmark"
-if command -v lpu-bench > /dev/null; then
-	lpu-bench || failed=1
-else
+step "4. benchmark"
+if ! command -v lpu-bench > /dev/null; then
 	echo "(lpu-bench not built yet)"
+elif [ -f "$MODEL" ]; then
+	echo "\$ lpu-bench --program ${MODEL##*/} --prompt-tokens 1 --tokens 64"
+	lpu-bench --program "$MODEL" --prompt-tokens 1 --tokens 64 || failed=1
+else
+	echo "\$ lpu-bench"
+	lpu-bench || failed=1
 fi
 
 echo

@@ -5,10 +5,13 @@
  * All numbers come from one run on one machine, so they compare: memcpy
  * bandwidth of the host, DMA bandwidth between host memory and card SRAM,
  * and the submit-to-fence latency of an empty job against the cheapest
- * ioctl there is (DRM_IOCTL_VERSION).
+ * ioctl there is (DRM_IOCTL_VERSION). With --program it also measures,
+ * through liblpu, how fast the program loads (against the DMA bandwidth)
+ * and how fast its tokens stream to the host.
  *
  * Copyright (C) 2026 The lpu authors
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,16 +24,21 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
 
 #include "lpu_accel.h"
+#include "lpu.h"
 
 #define EXIT_USAGE	2
 #define BEST_OF		5
 #define WAIT_NS		(30ULL * 1000 * 1000 * 1000)
+#define LOAD_BEST_OF	3
+#define STREAM_RUNS	3
+#define MAX_PROMPT	4096
 
 static const char *prog = "lpu-bench";
 
@@ -48,9 +56,25 @@ static void usage(FILE *f)
 "              and waited for through a syncobj, against N calls of the\n"
 "              trivial DRM_IOCTL_VERSION;\n"
 "              median and 99th percentile in microseconds, and the ratio of\n"
-"              the medians.\n"
+"              the medians;\n"
+"  model load  with --program: lpu_model_load() of the program file (parse,\n"
+"              validate, allocate SRAM, DMA the image), best of 3, in GB/s\n"
+"              of file size and as a ratio to the DMA host->SRAM figure;\n"
+"  streaming   with --program: generations of --tokens tokens after the\n"
+"              prompt --prompt-tokens (an untimed warm-up, then 3 timed\n"
+"              runs), read with lpu_stream_next() as the card emits them:\n"
+"              tokens per second from the start of the stream to the last\n"
+"              token, best of 3, and the median (p50) and 99th percentile\n"
+"              (p99) of the time between consecutive tokens over all 3.\n"
 "\n"
 "The data moved by DMA is checked after the run.\n"
+"\n"
+"The streaming rate includes everything between the application and the\n"
+"card (library, driver, interrupts, the card's own work). To see what\n"
+"that costs, compare it with the engine alone running the same program:\n"
+"lpu-sim PROGRAM --tokens LIST --steps N on the machine that runs the\n"
+"emulated card (its \"host:\" line; \"make demo\" does this and prints\n"
+"the ratio), or with the cycle model's rate on the \"# stream\" line.\n"
 "\n"
 "Options:\n"
 "  -d, --device=PATH       the card's accel node (default: $LPU_DEVICE, else\n"
@@ -60,6 +84,13 @@ static void usage(FILE *f)
 "                          or 1024^3; must fit in free SRAM and in one buffer\n"
 "  -n, --iterations=N      jobs and ioctls for the latency test (default 1000)\n"
 "  -q, --queue=N           hardware queue to submit to (default 0)\n"
+"  -p, --program=FILE      also measure loading and streaming this program\n"
+"                          (from lpu-compile; a stories15M-sized f32 model\n"
+"                          is a ~60 MB image)\n"
+"      --prompt-tokens=LIST  the prompt for the streaming run, token ids\n"
+"                          (commas or blanks; default 1, the BOS token)\n"
+"      --tokens=N          tokens to generate in the streaming run (default\n"
+"                          64; fewer when the program's context ends first)\n"
 "  -h, --help              print this help and exit\n"
 "\n"
 "Output: lines starting with '#' describe the run; every result is one\n"
@@ -71,6 +102,13 @@ static void usage(FILE *f)
 "  nop_job: median 38.20 us, p99 61.04 us (1000 jobs)\n"
 "  ioctl_version: median 0.60 us, p99 1.12 us (1000 calls)\n"
 "  nop_job_vs_ioctl: 63.7x (median)\n"
+"  model_load_60MB: 0.41 GB/s (0.17x dma_to_sram)\n"
+"  stream_tokens_per_s: 120.3 (p50 8.11 ms, p99 9.02 ms, p99/p50 1.11)\n"
+"\n"
+"model_load_<N>MB names the file size in MB (10^6 bytes), rounded to ten\n"
+"above 10 MB. Before the streaming figure a line\n"
+"\"# stream: program FILE prompt LIST tokens N ...\" says what ran, with\n"
+"the card's cycle count and the compiler's prediction.\n"
 "\n"
 "GB/s is 10^9 bytes per second. Times are CLOCK_MONOTONIC.\n"
 "\n"
@@ -79,7 +117,7 @@ static void usage(FILE *f)
 		prog);
 }
 
-__attribute__((format(printf, 1, 2)))
+__attribute__((noreturn, format(printf, 1, 2)))
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -360,13 +398,239 @@ static void bench_version(struct bench *b, uint64_t *lat, uint64_t n)
 	}
 }
 
+/* ---- through liblpu: model load and token streaming ---------------------- */
+
+/* "1,65,66" or "1 65 66"; false if malformed or longer than @max. */
+static bool parse_ids(const char *s, uint32_t *ids, size_t max, size_t *n)
+{
+	size_t len = 0;
+
+	for (;;) {
+		unsigned long long v;
+		char *end;
+
+		while (*s == ',' || isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		if (!isdigit((unsigned char)*s) || len == max)
+			return false;
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno || v > UINT32_MAX ||
+		    (*end && *end != ',' && !isspace((unsigned char)*end)))
+			return false;
+		ids[len++] = (uint32_t)v;
+		s = end;
+	}
+	*n = len;
+	return len > 0;
+}
+
+__attribute__((noreturn))
+static void die_lpu(int err, const char *what)
+{
+	const char *msg = lpu_last_error();
+
+	die("%s: %s", what, msg && *msg ? msg : lpu_strerror(err));
+}
+
+/*
+ * Load @path LOAD_BEST_OF times (unloading in between) and return the
+ * best time in ns; the model of the last load stays loaded in *@model.
+ */
+static uint64_t bench_model_load(struct lpu_device *dev, const char *path,
+				 struct lpu_model **model)
+{
+	uint64_t best = UINT64_MAX;
+	int i, r;
+
+	for (i = 0; i < LOAD_BEST_OF; i++) {
+		uint64_t t0 = now_ns(), t;
+
+		r = lpu_model_load(dev, path, model);
+		t = now_ns() - t0;
+		if (r)
+			die_lpu(r, "loading the program");
+		if (t < best)
+			best = t;
+		if (i + 1 < LOAD_BEST_OF)
+			lpu_model_unload(*model);
+	}
+	return best;
+}
+
+struct stream_result {
+	uint32_t tokens;
+	uint64_t total_ns;	/* start to the last token */
+	uint64_t first_ns;	/* start to the first token */
+	double p50_ms, p99_ms;	/* between consecutive tokens */
+	size_t n_gaps;		/* how many gaps they are of */
+	struct lpu_stream_stats stats;
+};
+
+/* One generation; with @arrivals, the time of every token from start. */
+static void run_stream(struct lpu_model *model, const uint32_t *prompt,
+		       size_t n_prompt, uint32_t budget, uint64_t *arrivals,
+		       struct stream_result *res)
+{
+	struct lpu_stream_options o = {
+		.size = sizeof(o),
+		.max_tokens = budget,
+		.queue = -1,
+	};
+	struct lpu_stream *stream;
+	uint64_t t0, t = 0;
+	uint32_t token;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	t0 = now_ns();
+	r = lpu_stream_start(model, prompt, n_prompt, &o, &stream);
+	if (r)
+		die_lpu(r, "starting the stream");
+	while ((r = lpu_stream_next(stream, &token, -1)) == 1) {
+		t = now_ns() - t0;
+		if (arrivals)
+			arrivals[res->tokens] = t;
+		if (!res->tokens)
+			res->first_ns = t;
+		if (++res->tokens == budget)
+			break;
+	}
+	if (r < 0)
+		die_lpu(r, "streaming");
+	/* the end of the stream, so that the card's cycle count is there */
+	while (r == 1)
+		r = lpu_stream_next(stream, &token, -1);
+	if (r < 0)
+		die_lpu(r, "streaming");
+	res->total_ns = t;
+	res->stats.size = sizeof(res->stats);
+	r = lpu_stream_stats(stream, &res->stats);
+	if (r)
+		die_lpu(r, "stream statistics");
+	lpu_stream_free(stream);
+}
+
+/*
+ * STREAM_RUNS timed generations (after an untimed warm-up): the figures
+ * of the fastest run, the gap percentiles over the gaps of all runs.
+ */
+static void bench_stream(struct lpu_model *model, const uint32_t *prompt,
+			 size_t n_prompt, uint32_t budget,
+			 struct stream_result *res)
+{
+	uint64_t *arrivals = calloc(budget, sizeof(*arrivals));
+	uint64_t *gaps = calloc((size_t)budget * STREAM_RUNS, sizeof(*gaps));
+	struct stream_result run;
+	size_t n_gaps = 0;
+	uint32_t i;
+	int k;
+
+	if (!arrivals || !gaps)
+		die("out of memory");
+	/* warm-up: first-use costs stay out of the figure */
+	run_stream(model, prompt, n_prompt, budget < 4 ? budget : 4, NULL,
+		   res);
+	for (k = 0; k < STREAM_RUNS; k++) {
+		run_stream(model, prompt, n_prompt, budget, arrivals, &run);
+		for (i = 1; i < run.tokens; i++)
+			gaps[n_gaps++] = arrivals[i] - arrivals[i - 1];
+		/* fastest: the shortest time per token */
+		if (!k || (uint64_t)run.total_ns * res->tokens <
+			  (uint64_t)res->total_ns * run.tokens)
+			*res = run;
+	}
+	if (n_gaps) {
+		percentiles(gaps, n_gaps, &res->p50_ms, &res->p99_ms);
+		res->p50_ms /= 1000.0;
+		res->p99_ms /= 1000.0;
+	}
+	res->n_gaps = n_gaps;
+	free(gaps);
+	free(arrivals);
+}
+
+/*
+ * The liblpu figures of @path: load time against the DMA host->SRAM
+ * bandwidth @dma_gbps of this run, then the streaming rate.
+ */
+static void bench_program(const char *device, const char *path,
+			  const uint32_t *prompt, size_t n_prompt,
+			  uint32_t budget, double dma_gbps)
+{
+	struct lpu_model_info info = { .size = sizeof(info) };
+	struct lpu_device_status st = { .size = sizeof(st) };
+	struct stream_result res;
+	struct lpu_device *dev;
+	struct lpu_model *model;
+	struct stat sb;
+	uint64_t load_ns, mb;
+	double load_gbps, rate, card_rate = 0;
+	size_t i;
+	int r;
+
+	if (stat(path, &sb))
+		die("%s: %s", path, strerror(errno));
+	r = lpu_device_open(device, &dev);
+	if (r)
+		die_lpu(r, "opening the card through liblpu");
+	r = lpu_device_query(dev, &st);
+	if (r)
+		die_lpu(r, "querying the card through liblpu");
+
+	load_ns = bench_model_load(dev, path, &model);
+	r = lpu_model_info(model, &info);
+	if (r)
+		die_lpu(r, "model information");
+	/* the label: MB (10^6), to the nearest ten above 10 MB */
+	mb = ((uint64_t)sb.st_size + 500000) / 1000000;
+	if (mb > 10)
+		mb = (mb + 5) / 10 * 10;
+	load_gbps = gbps((uint64_t)sb.st_size, load_ns);
+	printf("# model_load: %s, %" PRIu64 " bytes, SRAM footprint %" PRIu64
+	       " bytes, best of %d: %.2f ms\n", path, (uint64_t)sb.st_size,
+	       (uint64_t)info.sram_footprint, LOAD_BEST_OF, load_ns / 1e6);
+	printf("model_load_%" PRIu64 "MB: %.2f GB/s (%.2fx dma_to_sram)\n", mb,
+	       load_gbps, dma_gbps > 0 ? load_gbps / dma_gbps : 0.0);
+	fflush(stdout);
+
+	/* (lpu_stream_start() checks the prompt against the program) */
+	bench_stream(model, prompt, n_prompt, budget, &res);
+	if (!res.tokens)
+		die("%s generated no tokens", path);
+	rate = res.total_ns ? res.tokens / (res.total_ns / 1e9) : 0.0;
+	if (info.cycles_per_token && st.clock_mhz)
+		card_rate = st.clock_mhz * 1e6 / info.cycles_per_token;
+	printf("# stream: program %s prompt ", path);
+	for (i = 0; i < n_prompt; i++)
+		printf("%s%u", i ? "," : "", prompt[i]);
+	printf(" tokens %u: %u generated, first after %.2f ms, card %" PRIu64
+	       " cycles (predicted %" PRIu64 "), cycle model %.0f tokens/s at "
+	       "%u MHz; best of %d runs, %zu gaps\n", budget, res.tokens,
+	       res.first_ns / 1e6, (uint64_t)res.stats.cycles,
+	       (uint64_t)res.stats.predicted_cycles, card_rate, st.clock_mhz,
+	       STREAM_RUNS, res.n_gaps);
+	printf("stream_tokens_per_s: %.1f (p50 %.2f ms, p99 %.2f ms, p99/p50 "
+	       "%.2f)\n", rate, res.p50_ms, res.p99_ms,
+	       res.p50_ms > 0 ? res.p99_ms / res.p50_ms : 0.0);
+	fflush(stdout);
+	lpu_model_unload(model);
+	lpu_device_close(dev);
+}
+
 int main(int argc, char **argv)
 {
+	enum { OPT_PROMPT = 256, OPT_TOKENS };
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "size", required_argument, NULL, 's' },
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "queue", required_argument, NULL, 'q' },
+		{ "program", required_argument, NULL, 'p' },
+		{ "prompt-tokens", required_argument, NULL, OPT_PROMPT },
+		{ "tokens", required_argument, NULL, OPT_TOKENS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -378,6 +642,10 @@ int main(int argc, char **argv)
 	uint64_t *nop_lat, *ver_lat;
 	char label[32];
 	int c;
+	const char *program = NULL;
+	static uint32_t prompt[MAX_PROMPT] = { 1 };
+	size_t n_prompt = 1;
+	uint64_t budget = 64;
 
 	if (argc > 0 && argv[0] && *argv[0]) {
 		const char *slash = strrchr(argv[0], '/');
@@ -387,7 +655,7 @@ int main(int argc, char **argv)
 	if (!device || !*device)
 		device = "/dev/accel/accel0";
 
-	while ((c = getopt_long(argc, argv, "d:s:n:q:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:s:n:q:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			device = optarg;
@@ -405,6 +673,18 @@ int main(int argc, char **argv)
 		case 'q':
 			if (!parse_uint(optarg, UINT32_MAX, &queue))
 				usage_error("invalid queue '%s'", optarg);
+			break;
+		case 'p':
+			program = optarg;
+			break;
+		case OPT_PROMPT:
+			if (!parse_ids(optarg, prompt, MAX_PROMPT, &n_prompt))
+				usage_error("invalid prompt token list '%s'",
+					    optarg);
+			break;
+		case OPT_TOKENS:
+			if (!parse_uint(optarg, UINT32_MAX, &budget) || !budget)
+				usage_error("invalid token count '%s'", optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -473,6 +753,11 @@ int main(int argc, char **argv)
 	       " calls)\n", ver_med, ver_p99, iterations);
 	printf("nop_job_vs_ioctl: %.1fx (median)\n",
 	       ver_med > 0 ? nop_med / ver_med : 0.0);
+	fflush(stdout);
+
+	if (program)
+		bench_program(device, program, prompt, n_prompt,
+			      (uint32_t)budget, to);
 
 	free(nop_lat);
 	free(ver_lat);
