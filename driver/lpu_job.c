@@ -172,10 +172,16 @@ err_fini:
 	return ret;
 }
 
-/* Cancel @lfile's jobs on queue @queue with a job_id up to @last_id. */
+/*
+ * Cancel @lfile's jobs on queue @queue with a job_id up to @last_id, but
+ * never jobs not submitted yet.
+ */
 static void lpu_file_cancel(struct lpu_file *lfile, u32 queue, u64 last_id)
 {
 	mutex_lock(&lfile->submit_lock);
+	/* Under submit_lock no job is being armed: this is the last job_id. */
+	last_id = min_t(u64, last_id,
+			(u32)atomic_read(&lfile->entities[queue].fence_seq));
 	if (last_id > lfile->cancel_upto[queue])
 		WRITE_ONCE(lfile->cancel_upto[queue], last_id);
 	mutex_unlock(&lfile->submit_lock);

@@ -176,8 +176,11 @@ static void lpu_queue_progress_locked(struct lpu_queue *q, u64 seqno,
 				      u32 tokens,
 				      struct lpu_progress_update *ups, u32 *n)
 {
-	struct lpu_fence *f = lpu_queue_oldest_locked(q);
+	struct lpu_fence *f;
 
+	lockdep_assert_held(&q->lock);
+
+	f = lpu_queue_oldest_locked(q);
 	if (f && f->base.seqno == seqno)
 		lpu_progress_note_locked(f, tokens, ups, n);
 }
@@ -441,8 +444,10 @@ enum lpu_hang_action lpu_queue_check_hang(struct lpu_queue *q,
 		job->watch_tokens = tokens;
 		action = LPU_HANG_PROGRESS;
 	} else if (f->exec_slot >= 0 && !job->abort_sent) {
+		/* The abort word also stops a program not started yet. */
 		job->abort_sent = true;
 		f->error = -ETIMEDOUT;
+		WRITE_ONCE(q->params[f->exec_slot].abort, cpu_to_le32(1));
 		lpu_qwrite(q, LPU_Q_ABORT, 1);
 		action = LPU_HANG_ABORTED;
 	} else {

@@ -1776,3 +1776,144 @@ LPU_CASE(exec_err_two_exec)
 	vctx_fini(&v);
 	return LPU_PASS;
 }
+
+/*
+ * DRM_IOCTL_LPU_JOB_CANCEL stops a running program at once, without the
+ * watchdog: its job fails with -ECANCELED, the stream says ABORTED, and a
+ * job submitted afterwards on the same queue runs normally.
+ */
+LPU_CASE(exec_cancel)
+{
+	struct drm_lpu_job_cancel c = { 0 };
+	struct drm_lpu_sync out = { 0 };
+	struct drm_lpu_device_info info;
+	struct lpu_program *p;
+	struct drm_lpu_cmd cmd;
+	struct lpu_sram sram;
+	uint64_t job_id, t0;
+	struct stream s;
+	int r, fd = exec_open(&info);
+
+	p = must_program(PROG_LOOP, info.sram_size);
+	must_load(fd, 0, p, NULL, 0, &sram);
+	stream_new(fd, 0, 16, 64, &s);
+	exec_cmd(&cmd, &sram, &s, (uint32_t)p->note.entry, 0, 16, 0);
+	out.handle = lpu_must_syncobj(fd, false);
+	CHECK_OK(lpu_submit(fd, 0, &cmd, 1, NULL, 0, &out, 1, &job_id));
+	usleep(300 * 1000);
+	if (lpu_syncobj_is_signalled(fd, out.handle) != 0)
+		FAIL("loop_forever finished within 0.3 s; %s", stream_desc(&s));
+
+	c.job_id = job_id;
+	t0 = lpu_now_ns();
+	CHECK_OK(lpu_ioctl(fd, DRM_IOCTL_LPU_JOB_CANCEL, &c));
+	r = lpu_syncobj_wait(fd, out.handle, 5000000000ULL);
+	if (r)
+		FAIL("the cancelled program still runs 5 s later (%s); %s",
+		     lpu_errno_name(-r), stream_desc(&s));
+	lpu_info("cancel took %llu ms",
+		 (unsigned long long)((lpu_now_ns() - t0) / 1000000));
+	check_job(fd, out.handle, -ECANCELED, &s);
+	check_state(&s, DRM_LPU_STREAM_ABORTED);
+
+	/* Cancelling again, or a finished job, is harmless. */
+	CHECK_OK(lpu_ioctl(fd, DRM_IOCTL_LPU_JOB_CANCEL, &c));
+	must_run_emit_n(fd, &info, 0, 5);
+
+	drmSyncobjDestroy(fd, out.handle);
+	stream_del(fd, &s);
+	lpu_must_sram_free(fd, &sram);
+	lpu_program_free(p);
+	close(fd);
+	return LPU_PASS;
+}
+
+/* A job_id past the last job submitted cancels nothing submitted later. */
+LPU_CASE(exec_cancel_future)
+{
+	struct drm_lpu_job_cancel c = { .job_id = 1000000 };
+	struct drm_lpu_device_info info;
+	int fd = exec_open(&info);
+
+	c.queue = info.queue_count - 1;
+	CHECK_OK(lpu_ioctl(fd, DRM_IOCTL_LPU_JOB_CANCEL, &c));
+	must_run_emit_n(fd, &info, c.queue, 3);
+	close(fd);
+	return LPU_PASS;
+}
+
+LPU_CASE(exec_cancel_einval_flags)
+{
+	struct drm_lpu_job_cancel c = { .job_id = 1, .flags = 1 };
+	struct drm_lpu_device_info info;
+	int fd = exec_open(&info);
+
+	CHECK_ERRNO(lpu_ioctl(fd, DRM_IOCTL_LPU_JOB_CANCEL, &c), EINVAL);
+	close(fd);
+	return LPU_PASS;
+}
+
+LPU_CASE(exec_cancel_einval_queue)
+{
+	struct drm_lpu_job_cancel c = { .job_id = 1 };
+	struct drm_lpu_device_info info;
+	int fd = exec_open(&info);
+
+	c.queue = info.queue_count;
+	CHECK_ERRNO(lpu_ioctl(fd, DRM_IOCTL_LPU_JOB_CANCEL, &c), EINVAL);
+	c.queue = 0xffffffffu;
+	CHECK_ERRNO(lpu_ioctl(fd, DRM_IOCTL_LPU_JOB_CANCEL, &c), EINVAL);
+	close(fd);
+	return LPU_PASS;
+}
+
+/*
+ * A job whose in-sync failed does not run: fault_sram's job fails with
+ * -EIO, and an emit_n job waiting on it fails with -ECANCELED without the
+ * card ever starting it (its stream header stays as the test left it).
+ */
+LPU_CASE(exec_insync_failed)
+{
+	struct drm_lpu_sync in = { 0 }, out = { 0 };
+	struct lpu_program *pf, *pe;
+	struct drm_lpu_device_info info;
+	struct lpu_sram sf, se;
+	struct drm_lpu_cmd cmd;
+	struct stream s1, s2;
+	uint32_t bad;
+	int fd = exec_open(&info);
+
+	pf = must_program(PROG_FAULT, info.sram_size);
+	pe = must_program(PROG_EMIT_N, info.sram_size);
+	must_load(fd, 0, pf, NULL, 0, &sf);
+	must_load(fd, 0, pe, NULL, 0, &se);
+	stream_new(fd, 0, 16, 64, &s1);
+	stream_new(fd, 0, 16, 64, &s2);
+	stream_hdr(&s2)->cycles = htole64(0x5eed);
+
+	exec_cmd(&cmd, &sf, &s1, (uint32_t)pf->note.entry, 0, 16, 0);
+	bad = must_submit(fd, 0, &cmd, 1);
+	in.handle = bad;
+	out.handle = lpu_must_syncobj(fd, false);
+	exec_cmd(&cmd, &se, &s2, (uint32_t)pe->note.entry, 0, 5, 0);
+	CHECK_OK(lpu_submit(fd, 1 % info.queue_count, &cmd, 1, &in, 1, &out,
+			    1, NULL));
+	if (lpu_syncobj_wait(fd, out.handle, 10000000000ULL))
+		FAIL("the dependent job did not finish");
+	check_job(fd, bad, -EIO, &s1);
+	check_job(fd, out.handle, -ECANCELED, &s2);
+	if (le64toh(stream_hdr(&s2)->cycles) != 0x5eed ||
+	    stream_count(&s2) != 0)
+		FAIL("the dependent program ran: %s", stream_desc(&s2));
+
+	drmSyncobjDestroy(fd, bad);
+	drmSyncobjDestroy(fd, out.handle);
+	stream_del(fd, &s1);
+	stream_del(fd, &s2);
+	lpu_must_sram_free(fd, &sf);
+	lpu_must_sram_free(fd, &se);
+	lpu_program_free(pf);
+	lpu_program_free(pe);
+	close(fd);
+	return LPU_PASS;
+}

@@ -462,8 +462,9 @@ struct drm_lpu_submit {
  * card stops within one instruction slice and its job fails with
  * -ECANCELED (its stream header says aborted); DMA commands already on the
  * card complete. Jobs that completed are not affected, so cancelling is
- * always safe to race with completion. Closing the file cancels all its
- * jobs the same way.
+ * always safe to race with completion; jobs submitted after the call are
+ * not affected either (a @job_id past the last job submitted means the
+ * last one). Closing the file cancels all its jobs the same way.
  *
  * Errors: -EINVAL for non-zero @flags or @queue out of range.
  */
