@@ -2,11 +2,14 @@
 /*
  * LPU program files: ELF64 reader, validator and writer, on libelf.
  *
- * The reader copies the file, checks the ELF header by hand (so that every
- * offset is known to lie inside the file before libelf looks at it), then
- * walks the sections with libelf. The writer lays the file out itself
- * (ELF_F_LAYOUT) and lets libelf write it to a memory file, then runs the
- * result through the same validator. The rules and their error codes are
+ * The reader copies the file (or, for lpu_program_from_memory_borrowed(),
+ * works on the caller's bytes in place), checks the ELF header by hand (so
+ * that every offset is known to lie inside the file before libelf looks at
+ * it), then walks the sections with libelf. Only the headers, the section
+ * names, the note, .text and .lpu.vocab are read: the bytes of .lpu.sram
+ * are never touched. The writer lays the file out itself (ELF_F_LAYOUT)
+ * and lets libelf write it to a memory file, then runs the result through
+ * the same validator. The rules and their error codes are
  * listed in Documentation/program-format.rst.
  *
  * Copyright (C) 2026 The lpu authors
@@ -40,9 +43,11 @@
 /* The program and what it owns. */
 struct lpu_program_priv {
 	struct lpu_program pub;	/* first: lpu_program_free() casts back */
-	uint8_t *buf;		/* copy of the file */
+	const uint8_t *buf;	/* the file: our copy or the caller's */
 	size_t len;
-	struct lpu_insn *text;	/* aligned copy of .text */
+	bool owned;		/* buf is ours (malloc()ed) */
+	struct lpu_insn *text;	/* aligned copy of .text, or NULL */
+	uint8_t *vocab;		/* .lpu.vocab copied by detach or NULL */
 	size_t *vocab_index;	/* offset of each vocab record in .lpu.vocab */
 };
 
@@ -739,12 +744,14 @@ static int validate(const struct ctx *c, struct lpu_program_priv *pp,
 	p->text_offset = secs[SEC_TEXT].shdr.sh_addr;
 	p->text_size = secs[SEC_TEXT].shdr.sh_size;
 	p->n_insns = p->text_size / LPU_INSN_SIZE;
+	p->text_file_offset = secs[SEC_TEXT].shdr.sh_offset;
 	if (secs[SEC_SRAM].index) {
+		p->image_file_offset = secs[SEC_SRAM].shdr.sh_offset;
 		p->image = sec_bytes(pp, &secs[SEC_SRAM]);
 		p->image_offset = secs[SEC_SRAM].shdr.sh_addr;
 		p->image_size = secs[SEC_SRAM].shdr.sh_size;
 	} else {
-		p->image = pp->buf;	/* no bytes */
+		p->image = pp->buf;	/* no bytes (NULL after a detach) */
 	}
 	if (secs[SEC_SCRATCH].index) {
 		p->scratch_offset = secs[SEC_SCRATCH].shdr.sh_addr;
@@ -754,13 +761,20 @@ static int validate(const struct ctx *c, struct lpu_program_priv *pp,
 	if (rc)
 		goto out;
 
-	pp->text = malloc(p->text_size);
-	if (!pp->text) {
-		rc = fail(c, -ENOMEM, "out of memory");
-		goto out;
+	/* .text in place when it is aligned for struct lpu_insn, else a copy */
+	if ((uintptr_t)sec_bytes(pp, &secs[SEC_TEXT]) %
+	    _Alignof(struct lpu_insn)) {
+		pp->text = malloc(p->text_size);
+		if (!pp->text) {
+			rc = fail(c, -ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(pp->text, sec_bytes(pp, &secs[SEC_TEXT]), p->text_size);
+		p->text = pp->text;
+	} else {
+		p->text = (const struct lpu_insn *)sec_bytes(pp,
+							     &secs[SEC_TEXT]);
 	}
-	memcpy(pp->text, sec_bytes(pp, &secs[SEC_TEXT]), p->text_size);
-	p->text = pp->text;
 	rc = check_text(c, p);
 	if (rc)
 		goto out;
@@ -780,25 +794,32 @@ static void priv_free(struct lpu_program_priv *pp)
 	if (!pp)
 		return;
 	free(pp->vocab_index);
+	free(pp->vocab);
 	free(pp->text);
-	free(pp->buf);
+	if (pp->owned)
+		free((void *)pp->buf);
 	free(pp);
 }
 
-/* Takes ownership of buf (malloc()ed, len bytes) in every case. */
-static int load(const struct ctx *c, uint8_t *buf, size_t len,
-		uint64_t card_sram, struct lpu_program **out)
+/*
+ * Validate len bytes at buf. owned: buf was malloc()ed and the program
+ * takes it in every case; else the caller keeps it (borrowed).
+ */
+static int load(const struct ctx *c, const uint8_t *buf, size_t len,
+		bool owned, uint64_t card_sram, struct lpu_program **out)
 {
 	struct lpu_program_priv *pp;
 	int rc;
 
 	pp = calloc(1, sizeof(*pp));
 	if (!pp) {
-		free(buf);
+		if (owned)
+			free((void *)buf);
 		return fail(c, -ENOMEM, "out of memory");
 	}
 	pp->buf = buf;
 	pp->len = len;
+	pp->owned = owned;
 	rc = validate(c, pp, card_sram);
 	if (rc) {
 		priv_free(pp);
@@ -824,7 +845,21 @@ int lpu_program_from_memory(const void *buf, size_t len, uint64_t card_sram,
 		return fail(&c, -ENOMEM, "out of memory (%zu bytes)", len);
 	if (len)
 		memcpy(copy, buf, len);
-	return load(&c, copy, len, card_sram, out);
+	return load(&c, copy, len, true, card_sram, out);
+}
+
+int lpu_program_from_memory_borrowed(const void *buf, size_t len,
+				     uint64_t card_sram,
+				     struct lpu_program **out, char *err,
+				     size_t errlen)
+{
+	const struct ctx c = { NULL, err, errlen };
+
+	if (!buf && len)
+		return fail(&c, -EINVAL, "no buffer");
+	/* never a NULL buffer, even for 0 bytes: image must point somewhere */
+	return load(&c, buf ? buf : (const uint8_t *)"", len, false,
+		    card_sram, out);
 }
 
 int lpu_program_open(const char *path, uint64_t card_sram,
@@ -888,7 +923,7 @@ int lpu_program_open(const char *path, uint64_t card_sram,
 		len += r;
 	}
 	close(fd);
-	return load(&c, buf, len, card_sram, out);
+	return load(&c, buf, len, true, card_sram, out);
 
 err_free:
 	free(buf);
@@ -903,11 +938,53 @@ void lpu_program_free(struct lpu_program *p)
 		priv_free(to_priv(p));
 }
 
+int lpu_program_detach(struct lpu_program *p)
+{
+	struct lpu_program_priv *pp = to_priv(p);
+	struct lpu_insn *text = NULL;
+	uint8_t *vocab = NULL;
+
+	if (!pp->buf)
+		return 0;	/* detached already */
+	/* everything that can fail first: on -ENOMEM nothing changes */
+	if (!pp->text) {
+		text = malloc(p->text_size);
+		if (!text)
+			return -ENOMEM;
+		memcpy(text, p->text, p->text_size);
+	}
+	if (p->vocab) {
+		vocab = malloc(p->vocab_size);
+		if (!vocab) {
+			free(text);
+			return -ENOMEM;
+		}
+		memcpy(vocab, p->vocab, p->vocab_size);
+	}
+	if (text) {
+		pp->text = text;
+		p->text = text;
+	}
+	if (vocab) {
+		pp->vocab = vocab;
+		p->vocab = vocab;
+	}
+	p->image = NULL;
+	if (pp->owned)
+		free((void *)pp->buf);
+	pp->buf = NULL;
+	pp->len = 0;
+	pp->owned = false;
+	return 0;
+}
+
 int lpu_program_fill_window(const struct lpu_program *p, uint8_t *window,
 			    uint64_t window_size)
 {
 	if (window_size < p->note.sram_footprint)
 		return -EINVAL;
+	if (p->image_size && !p->image)
+		return -ENODATA;	/* detached: the image is gone */
 	memset(window, 0, window_size);
 	memcpy(window + p->text_offset, p->text, p->text_size);
 	if (p->image_size)

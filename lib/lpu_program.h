@@ -79,13 +79,18 @@ void lpu_program_note_encode(const struct lpu_program_note *in,
  * struct lpu_program - a parsed and validated program
  *
  * All offsets are window offsets (byte offsets in the program's SRAM
- * window), all sizes in bytes. The pointers point into memory owned by
- * the program (a copy of the file); they stay valid until
- * lpu_program_free(). Instructions are as in the file (struct lpu_insn,
- * little-endian fields), 4-byte aligned in memory.
+ * window), all sizes in bytes. The pointers point into the file's bytes:
+ * the program's own copy (lpu_program_open(), lpu_program_from_memory()),
+ * valid until lpu_program_free(), or the caller's memory
+ * (lpu_program_from_memory_borrowed()), valid as long as that memory is.
+ * (.text is copied when it is not 4-byte aligned in memory.) After
+ * lpu_program_detach() the program holds copies of .text and .lpu.vocab
+ * only, and image is NULL. Instructions are as in the file (struct
+ * lpu_insn, little-endian fields), 4-byte aligned in memory.
  *
  * A section the file does not have (or that is empty) has size 0; its
- * pointer is then NULL (vocab) or points to no bytes (image).
+ * pointer is then NULL (vocab) or points to no bytes (image; NULL after
+ * lpu_program_detach()).
  */
 struct lpu_program {
 	struct lpu_program_note note;	/* decoded .note.lpu */
@@ -102,6 +107,8 @@ struct lpu_program {
 	uint64_t vocab_size;		/* bytes of .lpu.vocab */
 	uint32_t vocab_max_token_len;	/* its max_token_length, 0 if absent */
 	uint64_t file_size;		/* bytes of the file */
+	uint64_t text_file_offset;	/* file offset of .text's bytes */
+	uint64_t image_file_offset;	/* of .lpu.sram's (0 if absent) */
 };
 
 /**
@@ -127,6 +134,40 @@ int lpu_program_from_memory(const void *buf, size_t len, uint64_t card_sram,
 			    struct lpu_program **out, char *err,
 			    size_t errlen);
 
+/**
+ * lpu_program_from_memory_borrowed() - validate a program in place
+ *
+ * As lpu_program_from_memory(), but the bytes are not copied: the program
+ * points into @buf, which the caller keeps unchanged and alive until
+ * lpu_program_free() or lpu_program_detach(). The validation holds for
+ * the bytes as they were read; the caller makes sure nobody changes them
+ * afterwards. The bytes are only read (on a little-endian host @buf may be
+ * read-only memory), and of .lpu.sram not even that: validating costs the
+ * headers, .text and .lpu.vocab, whatever the size of the image. On error
+ * nothing refers to @buf.
+ */
+int lpu_program_from_memory_borrowed(const void *buf, size_t len,
+				     uint64_t card_sram,
+				     struct lpu_program **out, char *err,
+				     size_t errlen);
+
+/**
+ * lpu_program_detach() - keep what a loaded program still needs
+ * @p: the program
+ *
+ * Copies .text (when it is not a copy already) and .lpu.vocab into memory
+ * of the program and lets go of the file's bytes: a borrowed buffer may
+ * be reused or freed afterwards, and a program that owns a copy of the
+ * file frees it. p->image becomes NULL (the initial SRAM image is gone;
+ * image_offset and image_size still describe .lpu.sram), so
+ * lpu_program_fill_window() fails on a detached program with an image.
+ * Everything else (note, text, vocab, lpu_program_vocab_token()) is
+ * unchanged. Detaching twice is allowed.
+ *
+ * Return: 0, or -ENOMEM (then the program is unchanged).
+ */
+int lpu_program_detach(struct lpu_program *p);
+
 /** lpu_program_free() - free a program; NULL is allowed. */
 void lpu_program_free(struct lpu_program *p);
 
@@ -137,9 +178,12 @@ void lpu_program_free(struct lpu_program *p);
  * @window_size: at least p->note.sram_footprint
  *
  * Zeroes the whole window, then copies .text and .lpu.sram to their
- * offsets (.lpu.scratch stays zero).
+ * offsets (.lpu.scratch stays zero). A loader that DMAs to zeroed SRAM
+ * does not need a window: it copies .text and .lpu.sram from their place
+ * in the file (see libruntime/lpu_model.c).
  *
- * Return: 0, or -EINVAL when the window is smaller than the footprint.
+ * Return: 0, -EINVAL when the window is smaller than the footprint, or
+ * -ENODATA when the program was detached and has an image.
  */
 int lpu_program_fill_window(const struct lpu_program *p, uint8_t *window,
 			    uint64_t window_size);

@@ -619,6 +619,7 @@ LPU_EXPORT void lpu_device_close(struct lpu_device *dev)
 {
 	if (!dev)
 		return;
+	lpu_model_stage_free(dev);	/* model loads' staging buffer */
 	if (dev->fd >= 0)
 		close(dev->fd);
 	free(dev);

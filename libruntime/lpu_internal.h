@@ -70,6 +70,15 @@ struct lpu_device {
 	struct drm_lpu_device_info info;	/* queried at open */
 	/* streams of this device running on each queue */
 	atomic_uint queue_streams[LPU_MAX_QUEUES];
+	/*
+	 * The staging buffer of model loads (lpu_model.c): made by the first
+	 * load, grown when a larger file comes, kept mapped until
+	 * lpu_device_close() (lpu_model_stage_free()). stage_busy is set
+	 * while a load uses it; a concurrent load makes a buffer of its own.
+	 */
+	struct lpu_buffer *stage;
+	void *stage_map;
+	atomic_bool stage_busy;
 };
 
 struct lpu_buffer {
@@ -93,8 +102,14 @@ struct lpu_model {
 int lpu_buffer_create(struct lpu_device *dev, uint64_t size,
 		      struct lpu_buffer **out);
 
-/* Map with every page faulted in at once (MAP_POPULATE). */
+/*
+ * Map with MAP_POPULATE (the driver maps buffers as PFN maps, which the
+ * kernel does not populate: each page is still mapped at its first touch).
+ */
 int lpu_buffer_map_populate(struct lpu_buffer *buf, void **ptr);
+
+/* Free the device's model staging buffer (lpu_device_close()). */
+void lpu_model_stage_free(struct lpu_device *dev);
 
 /* Current free SRAM from the query ioctl (or -errno). */
 int lpu_device_sram_free(struct lpu_device *dev, uint64_t *sram_free);

@@ -2,14 +2,29 @@
 /*
  * liblpu: loading programs (models) into card SRAM.
  *
- * The file is parsed and validated by the shared reader (lib/
- * lpu_program.c) against the card's SRAM size. Then: the free SRAM is
- * checked (so that a model that cannot fit fails before anything is
- * allocated), SRAM is allocated, the window is built by
- * lpu_program_fill_window() straight into a mapped staging buffer (no
- * other copy), and one job of DMA commands copies the loaded sections to
- * SRAM. SRAM comes zeroed from the driver, so only the span of .text and
- * .lpu.sram is copied: .lpu.scratch (KV cache, activations) is not.
+ * A load makes one pass over the file's bytes in the guest: they are
+ * copied once, straight into a mapped staging buffer (a GEM buffer the
+ * card can DMA from), and everything else works on that copy in place:
+ *
+ *   1. the shared reader and validator (lib/lpu_program.c) checks the
+ *      bytes in the staging buffer (lpu_program_from_memory_borrowed():
+ *      headers, note, .text and .lpu.vocab are read, the image is not);
+ *   2. the free SRAM is checked and SRAM is allocated;
+ *   3. one job of DMA commands copies .text and .lpu.sram from their
+ *      offsets in the file (in the staging buffer) to their offsets in the
+ *      window. No window image is built: the driver hands out SRAM zeroed,
+ *      so the gaps and .lpu.scratch need no bytes;
+ *   4. the program keeps copies of .text and .lpu.vocab
+ *      (lpu_program_detach()) and lets go of the staging buffer.
+ *
+ * The staging buffer belongs to the device and is kept for the next load
+ * (the kernel's allocation of its pages and the first write to each of
+ * them cost several times the copy itself); it grows when a larger file
+ * comes and is freed by lpu_device_close(). A load that finds it in use
+ * by another thread uses a buffer of its own. Files that cannot be staged
+ * whole (not regular, empty, larger than the card's largest buffer) go
+ * through lpu_program_open(); their .text and .lpu.sram are then copied
+ * into a staging buffer from the program.
  *
  * Copyright (C) 2026 The lpu authors
  */
@@ -25,8 +40,8 @@
 
 #include "lpu_internal.h"
 
-/* Largest file mapped for parsing (the validator refuses above 64 GiB). */
-#define LPU_MAP_MAX		(64ULL << 30)
+/* Largest buffer when the card does not say (the driver's limit). */
+#define LPU_STAGE_MAX		(1ULL << 30)
 
 /* Bytes per DMA command of a load. */
 #define LPU_LOAD_CHUNK		(32ULL << 20)
@@ -55,6 +70,120 @@ static int sram_too_small(struct lpu_model *m, uint64_t need,
 			 fmt_size(b, sizeof(b), have), why);
 }
 
+/* ---- the staging buffer ------------------------------------------------- */
+
+struct stage {
+	struct lpu_buffer *buf;	/* NULL: none held */
+	uint8_t *map;
+	bool cached;		/* the device's buffer (else our own) */
+};
+
+static uint64_t stage_max(const struct lpu_device *dev)
+{
+	return dev->info.max_bo_size ? dev->info.max_bo_size : LPU_STAGE_MAX;
+}
+
+static void stage_drop_cached(struct lpu_device *dev)
+{
+	lpu_buffer_free(dev->stage);
+	dev->stage = NULL;
+	dev->stage_map = NULL;
+}
+
+/* A mapped staging buffer of at least @need (> 0) bytes; 0 or -errno. */
+static int stage_get(struct lpu_device *dev, uint64_t need, struct stage *st)
+{
+	struct lpu_buffer *buf;
+	void *map;
+	int r;
+
+	st->cached = !atomic_exchange(&dev->stage_busy, true);
+	if (st->cached && dev->stage && dev->stage->size >= need) {
+		st->buf = dev->stage;
+		st->map = dev->stage_map;
+		return 0;
+	}
+	if (st->cached && dev->stage)
+		stage_drop_cached(dev);		/* too small: grow */
+	r = lpu_buffer_create(dev, need, &buf);
+	if (!r) {
+		/*
+		 * The driver allocates every page at mmap(). Its mapping is
+		 * a PFN map, which MAP_POPULATE leaves alone (each page is
+		 * mapped at its first write, about as costly as the copy
+		 * itself under TCG); a mapping of ordinary pages would be
+		 * populated at once.
+		 */
+		r = lpu_buffer_map_populate(buf, &map);
+		if (r)
+			lpu_buffer_free(buf);
+	}
+	if (r) {
+		if (st->cached)
+			atomic_store(&dev->stage_busy, false);
+		return r;
+	}
+	if (st->cached) {
+		dev->stage = buf;
+		dev->stage_map = map;
+	}
+	st->buf = buf;
+	st->map = map;
+	return 0;
+}
+
+static void stage_put(struct lpu_device *dev, struct stage *st)
+{
+	if (!st->buf)
+		return;
+	if (st->cached)
+		atomic_store(&dev->stage_busy, false);
+	else
+		lpu_buffer_free(st->buf);
+	st->buf = NULL;
+	st->map = NULL;
+}
+
+void lpu_model_stage_free(struct lpu_device *dev)
+{
+	if (dev && dev->stage)
+		stage_drop_cached(dev);
+}
+
+/*
+ * Copy @len bytes of the regular file @fd into @dst: mapped and copied in
+ * one pass (under TCG a user-space copy from a populated mapping is about
+ * twice as fast as read(), whose kernel copy runs byte by byte), read()
+ * when it cannot be mapped. The number of bytes copied (fewer when the
+ * file shrank) or -errno.
+ */
+static ssize_t file_copy(int fd, uint8_t *dst, size_t len)
+{
+	size_t done = 0;
+	void *map;
+
+	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (map != MAP_FAILED) {
+		memcpy(dst, map, len);
+		munmap(map, len);
+		return len;
+	}
+	while (done < len) {
+		ssize_t r = pread(fd, dst + done, len - done, done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			break;
+		done += r;
+	}
+	return done;
+}
+
+/* ---- upload -------------------------------------------------------------- */
+
 /* Wait for a load job; 0 or -errno with a message. */
 static int load_wait(struct lpu_model *m, uint32_t done)
 {
@@ -74,56 +203,74 @@ static int load_wait(struct lpu_model *m, uint32_t done)
 	return 0;
 }
 
-/* Copy the window's loaded span into the model's SRAM. */
-static int model_upload(struct lpu_model *m)
+/* DMA commands for @size bytes at @bo_off to window offset @win_off. */
+static uint32_t add_dma(struct drm_lpu_cmd *cmds, uint32_t n,
+			const struct stage *st, uint32_t sram_handle,
+			uint64_t bo_off, uint64_t win_off, uint64_t size)
 {
-	const struct lpu_program *p = m->prog;
-	uint64_t lo = p->text_offset, hi = p->text_offset + p->text_size;
-	uint64_t off, footprint = p->note.sram_footprint;
-	struct drm_lpu_cmd cmds[DRM_LPU_MAX_CMDS];
-	struct drm_lpu_sync out = { 0 };
-	struct lpu_buffer *buf = NULL;
-	uint32_t n = 0, done = 0;
-	void *map;
-	int r;
+	uint64_t off;
 
-	if (p->image_size) {
-		if (p->image_offset < lo)
-			lo = p->image_offset;
-		if (p->image_offset + p->image_size > hi)
-			hi = p->image_offset + p->image_size;
-	}
-	if (hi <= lo)
-		return 0;
-	if ((hi - lo + LPU_LOAD_CHUNK - 1) / LPU_LOAD_CHUNK > DRM_LPU_MAX_CMDS)
-		return lpu_error(-E2BIG, "%s: %llu bytes to load", m->name,
-				 (unsigned long long)(hi - lo));
-
-	r = lpu_buffer_create(m->dev, footprint, &buf);
-	if (r)
-		return r;
-	/* fault every page in at once: the window is written whole */
-	r = lpu_buffer_map_populate(buf, &map);
-	if (r)
-		goto out;
-	r = lpu_program_fill_window(p, map, footprint);
-	if (r) {
-		r = lpu_error(r, "%s: cannot build the SRAM window: %s",
-			      m->name, strerror(-r));
-		goto out;
-	}
-	memset(cmds, 0, sizeof(cmds));
-	for (off = lo; off < hi; off += LPU_LOAD_CHUNK) {
+	for (off = 0; off < size; off += LPU_LOAD_CHUNK) {
 		struct drm_lpu_cmd *c = &cmds[n++];
 
 		c->op = DRM_LPU_CMD_DMA_TO_SRAM;
-		c->dma.bo_handle = buf->handle;
-		c->dma.sram_handle = m->sram_handle;
-		c->dma.bo_offset = off;
-		c->dma.sram_offset = off;
-		c->dma.size = hi - off < LPU_LOAD_CHUNK ? hi - off :
+		c->dma.bo_handle = st->buf->handle;
+		c->dma.sram_handle = sram_handle;
+		c->dma.bo_offset = bo_off + off;
+		c->dma.sram_offset = win_off + off;
+		c->dma.size = size - off < LPU_LOAD_CHUNK ? size - off :
 			      LPU_LOAD_CHUNK;
 	}
+	return n;
+}
+
+static uint64_t n_chunks(uint64_t size)
+{
+	return (size + LPU_LOAD_CHUNK - 1) / LPU_LOAD_CHUNK;
+}
+
+/*
+ * Copy .text and .lpu.sram into the model's SRAM and detach the program.
+ * @st holds the file (staged, program validated in place) or is empty:
+ * then the sections are copied from the program into a staging buffer.
+ * Releases @st in every case.
+ */
+static int model_upload(struct lpu_model *m, struct stage *st)
+{
+	struct lpu_program *p = m->prog;
+	struct drm_lpu_cmd cmds[DRM_LPU_MAX_CMDS];
+	struct drm_lpu_sync out = { 0 };
+	uint64_t text_src, image_src;
+	uint32_t n = 0, done = 0;
+	int r, rd;
+
+	if (n_chunks(p->text_size) + n_chunks(p->image_size) >
+	    DRM_LPU_MAX_CMDS) {
+		r = lpu_error(-E2BIG, "%s: %llu bytes to load", m->name,
+			      (unsigned long long)(p->text_size +
+						   p->image_size));
+		goto out;
+	}
+	if (st->buf) {
+		/* the file is in the buffer: DMA from the sections' places */
+		text_src = p->text_file_offset;
+		image_src = p->image_file_offset;
+	} else {
+		r = stage_get(m->dev, p->text_size + p->image_size, st);
+		if (r)
+			goto out;
+		text_src = 0;
+		image_src = p->text_size;
+		memcpy(st->map, p->text, p->text_size);
+		if (p->image_size)
+			memcpy(st->map + image_src, p->image, p->image_size);
+	}
+
+	memset(cmds, 0, sizeof(cmds));
+	n = add_dma(cmds, n, st, m->sram_handle, text_src, p->text_offset,
+		    p->text_size);
+	n = add_dma(cmds, n, st, m->sram_handle, image_src, p->image_offset,
+		    p->image_size);
 	r = lpu_syncobj_create(m->dev->fd, &done);
 	if (r) {
 		r = lpu_error(r, "%s: creating a syncobj: %s", m->name,
@@ -138,10 +285,14 @@ static int model_upload(struct lpu_model *m)
 			      strerror(-r));
 		goto out;
 	}
+	/* while the card copies: keep .text and .lpu.vocab, drop the rest */
+	rd = lpu_program_detach(p);
 	r = load_wait(m, done);
+	if (!r && rd)
+		r = lpu_error(rd, "%s: out of memory", m->name);
 out:
 	lpu_syncobj_destroy(m->dev->fd, done);
-	lpu_buffer_free(buf);
+	stage_put(m->dev, st);
 	return r;
 }
 
@@ -163,9 +314,13 @@ LPU_EXPORT void lpu_model_unload(struct lpu_model *model)
 	free(model);
 }
 
-/* Allocate SRAM for a parsed program and load it; takes @prog. */
+/*
+ * Allocate SRAM for a parsed program and load it; takes @prog, and
+ * releases @st (the staged file @prog was validated in, or empty).
+ */
 static int model_load(struct lpu_device *dev, struct lpu_program *prog,
-		      const char *name, struct lpu_model **out)
+		      struct stage *st, const char *name,
+		      struct lpu_model **out)
 {
 	struct drm_lpu_sram_alloc a = { 0 };
 	uint64_t need = prog->note.sram_footprint, have;
@@ -175,6 +330,7 @@ static int model_load(struct lpu_device *dev, struct lpu_program *prog,
 	m = calloc(1, sizeof(*m));
 	if (!m) {
 		lpu_program_free(prog);
+		stage_put(dev, st);
 		return lpu_error(-ENOMEM, "%s: out of memory", name);
 	}
 	m->dev = dev;
@@ -207,80 +363,120 @@ static int model_load(struct lpu_device *dev, struct lpu_program *prog,
 	}
 	m->sram_handle = a.handle;
 	m->sram_size = a.size;
-	r = model_upload(m);
+	r = model_upload(m, st);
 	if (r)
 		goto err;
 	*out = m;
 	return 0;
 err:
+	/* the program may point into the staging buffer: free it first */
 	lpu_model_unload(m);
+	stage_put(dev, st);
 	return r;
 }
 
 /*
- * Parse a program file. A regular file is mapped rather than read: the
- * validator makes its own copy anyway, so this saves one pass over the
- * image. Anything else (pipes, directories, empty files) goes through
- * lpu_program_open(), which reports it.
+ * Stage @len bytes (from @fd, or from @data when @fd < 0) and validate
+ * them in place. On success *@prog points into @st, which the caller
+ * passes on to model_load(); on error @st is released.
  */
-static int program_open(const char *path, uint64_t card_sram,
-			struct lpu_program **out)
+static int stage_and_validate(struct lpu_device *dev, int fd,
+			      const void *data, size_t len, const char *name,
+			      struct stage *st, struct lpu_program **prog)
 {
 	char err[512] = "";
-	struct stat st;
-	void *map = MAP_FAILED;
-	int fd, r;
+	ssize_t got = len;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
-	    st.st_size > 0 && (uint64_t)st.st_size <= LPU_MAP_MAX)
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ,
-			   MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	if (fd >= 0)
-		close(fd);
-	if (map == MAP_FAILED) {
-		r = lpu_program_open(path, card_sram, out, err, sizeof(err));
-	} else {
-		r = lpu_program_from_memory(map, (size_t)st.st_size, card_sram,
-					    out, err, sizeof(err));
-		munmap(map, (size_t)st.st_size);
-	}
-	if (r && map == MAP_FAILED)
-		return lpu_error(r, "%s", err[0] ? err : path);
+	r = stage_get(dev, len, st);
 	if (r)
-		return lpu_error(r, "%s: %s", path, err);
+		return r;
+	if (fd >= 0)
+		got = file_copy(fd, st->map, len);
+	else
+		memcpy(st->map, data, len);
+	if (got < 0) {
+		stage_put(dev, st);
+		return lpu_error((int)got, "%s: %s", name, strerror(-got));
+	}
+	r = lpu_program_from_memory_borrowed(st->map, got,
+					     dev->info.sram_size, prog, err,
+					     sizeof(err));
+	if (r) {
+		stage_put(dev, st);
+		return lpu_error(r, "%s: %s", name, err[0] ? err :
+				 strerror(-r));
+	}
 	return 0;
 }
 
 LPU_EXPORT int lpu_model_load(struct lpu_device *dev, const char *path,
 			      struct lpu_model **out)
 {
+	struct stage st = { 0 };
 	struct lpu_program *prog;
-	int r;
+	char err[512] = "";
+	struct stat sb;
+	int fd, r;
 
 	if (!dev || !path || !out)
 		return lpu_error(-EINVAL, "lpu_model_load: NULL argument");
-	r = program_open(path, dev->info.sram_size, &prog);
+	/*
+	 * A regular file is staged whole and validated there. Anything else
+	 * (pipes, directories, empty or huge files, errors) goes through
+	 * lpu_program_open(), which reads it or reports it. (stat(), not an
+	 * open() to look: a writer that opens a FIFO for our first open
+	 * would get EPIPE when we closed it.)
+	 */
+	if (!stat(path, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	    (uint64_t)sb.st_size <= stage_max(dev)) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return lpu_error(-errno, "%s: %s", path,
+					 strerror(errno));
+		/* the file as opened (it may have changed since the stat) */
+		if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) &&
+		    sb.st_size > 0 && (uint64_t)sb.st_size <= stage_max(dev)) {
+			r = stage_and_validate(dev, fd, NULL,
+					       (size_t)sb.st_size, path, &st,
+					       &prog);
+			close(fd);
+			if (r)
+				return r;
+			return model_load(dev, prog, &st, path, out);
+		}
+		close(fd);
+	}
+	r = lpu_program_open(path, dev->info.sram_size, &prog, err,
+			     sizeof(err));
 	if (r)
-		return r;
-	return model_load(dev, prog, path, out);
+		return lpu_error(r, "%s", err[0] ? err : path);
+	return model_load(dev, prog, &st, path, out);
 }
 
 LPU_EXPORT int lpu_model_load_memory(struct lpu_device *dev, const void *data,
 				     size_t len, struct lpu_model **out)
 {
+	struct stage st = { 0 };
 	struct lpu_program *prog;
 	char err[512] = "";
 	int r;
 
 	if (!dev || !data || !out)
 		return lpu_error(-EINVAL, "lpu_model_load_memory: NULL argument");
+	if (len && len <= stage_max(dev)) {
+		r = stage_and_validate(dev, -1, data, len, "<memory>", &st,
+				       &prog);
+		if (r)
+			return r;
+		return model_load(dev, prog, &st, "<memory>", out);
+	}
 	r = lpu_program_from_memory(data, len, dev->info.sram_size, &prog,
 				    err, sizeof(err));
 	if (r)
 		return lpu_error(r, "<memory>: %s", err[0] ? err :
 				 strerror(-r));
-	return model_load(dev, prog, "<memory>", out);
+	return model_load(dev, prog, &st, "<memory>", out);
 }
 
 LPU_EXPORT int lpu_model_info(const struct lpu_model *model,

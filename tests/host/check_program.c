@@ -5,10 +5,14 @@
  *
  * Suites:
  *   program  core: write/read round trip of every field, the window,
- *                  the vocabulary, the writer;
+ *                  the vocabulary, the writer; validation in place
+ *                  (lpu_program_from_memory_borrowed()) and
+ *                  lpu_program_detach();
  *            errors: a corpus of malformed files, made here by corrupting
  *                  a valid file, each asserting the exact -errno and a
- *                  substring of the message; the committed fixtures in
+ *                  substring of the message (and that the in-place
+ *                  validator, run on a read-only copy, says exactly the
+ *                  same); the committed fixtures in
  *                  tests/programs/malformed/.
  *   lpu-as   core: the example programs assemble, disassemble back to the
  *                  same instructions and round-trip through
@@ -26,10 +30,12 @@
 #include <elf.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -182,24 +188,89 @@ static uint8_t *base_file(size_t *len)
 	return build_raw(&d, len);
 }
 
-/* Parse; assert rc and (if not NULL) a substring of the message. */
+/* A read-only, page-aligned copy of len bytes; ro_free() it. */
+static uint8_t *ro_copy(const void *b, size_t len)
+{
+	uint8_t *m = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(m, MAP_FAILED);
+	if (len)
+		memcpy(m, b, len);
+	ck_assert_int_eq(mprotect(m, len ? len : 1, PROT_READ), 0);
+	return m;
+}
+
+static void ro_free(uint8_t *m, size_t len)
+{
+	munmap(m, len ? len : 1);
+}
+
+static bool inside(const void *p, const void *buf, size_t len)
+{
+	return (const uint8_t *)p >= (const uint8_t *)buf &&
+	       (const uint8_t *)p < (const uint8_t *)buf + len;
+}
+
+/* Two programs parsed from the same bytes say the same. */
+static void same_program(const struct lpu_program *a,
+			 const struct lpu_program *b)
+{
+	ck_assert_mem_eq(&a->note, &b->note, sizeof(a->note));
+	ck_assert_uint_eq(a->text_offset, b->text_offset);
+	ck_assert_uint_eq(a->text_size, b->text_size);
+	ck_assert_uint_eq(a->n_insns, b->n_insns);
+	ck_assert_mem_eq(a->text, b->text, a->text_size);
+	ck_assert_uint_eq(a->image_offset, b->image_offset);
+	ck_assert_uint_eq(a->image_size, b->image_size);
+	if (a->image_size)
+		ck_assert_mem_eq(a->image, b->image, a->image_size);
+	ck_assert_uint_eq(a->scratch_offset, b->scratch_offset);
+	ck_assert_uint_eq(a->scratch_size, b->scratch_size);
+	ck_assert_uint_eq(a->vocab_size, b->vocab_size);
+	ck_assert_uint_eq(!a->vocab, !b->vocab);
+	if (a->vocab)
+		ck_assert_mem_eq(a->vocab, b->vocab, a->vocab_size);
+	ck_assert_uint_eq(a->vocab_max_token_len, b->vocab_max_token_len);
+	ck_assert_uint_eq(a->file_size, b->file_size);
+	ck_assert_uint_eq(a->text_file_offset, b->text_file_offset);
+	ck_assert_uint_eq(a->image_file_offset, b->image_file_offset);
+}
+
+/*
+ * Parse; assert rc and (if not NULL) a substring of the message. The
+ * in-place validator runs on a read-only copy of the same bytes and must
+ * give the same result, message and program.
+ */
 static void expect_mem(const void *buf, size_t len, uint64_t card, int rc,
 		       const char *substr)
 {
-	struct lpu_program *p = NULL;
-	char err[ERRLEN] = "";
-	int r;
+	struct lpu_program *p = NULL, *q = NULL;
+	char err[ERRLEN] = "", err2[ERRLEN] = "";
+	uint8_t *ro;
+	int r, r2;
 
 	r = lpu_program_from_memory(buf, len, card, &p, err, sizeof(err));
 	ck_assert_msg(r == rc, "expected %d (%s), got %d: %s", rc,
 		      substr ? substr : "", r, err);
+	ro = ro_copy(buf, len);
+	r2 = lpu_program_from_memory_borrowed(ro, len, card, &q, err2,
+					      sizeof(err2));
+	ck_assert_msg(r2 == r, "in place: %d (%s), copying: %d (%s)", r2,
+		      err2, r, err);
+	ck_assert_str_eq(err2, err);
 	if (r) {
 		ck_assert_ptr_null(p);
+		ck_assert_ptr_null(q);
 		ck_assert_msg(strchr(err, '\n') == NULL, "multi-line: %s", err);
 		ck_assert_msg(err[0], "no message");
 	} else {
+		same_program(p, q);
+		ck_assert(inside(q->image, ro, len) || !q->image_size);
 		lpu_program_free(p);
+		lpu_program_free(q);
 	}
+	ro_free(ro, len);
 	if (substr)
 		ck_assert_msg(strstr(err, substr), "expected '%s' in '%s'",
 			      substr, err);
@@ -495,6 +566,156 @@ START_TEST(test_fill_window)
 		ck_assert_msg(w[i] == 0, "byte 0x%zx not zeroed", i);
 	}
 	free(w);
+	lpu_program_free(p);
+}
+END_TEST
+
+/*
+ * lpu_program_from_memory_borrowed(): the program points into the
+ * caller's bytes (nothing of the file is copied when .text is aligned);
+ * lpu_program_detach() then lets go of them and keeps .text and the
+ * vocabulary.
+ */
+START_TEST(test_borrowed_in_place)
+{
+	struct lpu_program_desc d = base_desc();
+	struct lpu_program *p, *c;
+	char err[ERRLEN];
+	const uint8_t *t;
+	uint8_t *b, *w;
+	size_t len, n;
+	float score;
+	uint8_t *raw = build_raw(&d, &len);
+
+	/* page-aligned, as a mapped buffer is */
+	b = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(b, MAP_FAILED);
+	memcpy(b, raw, len);
+	ck_assert_int_eq(lpu_program_from_memory_borrowed(b, len, FOOTPRINT,
+							  &p, err,
+							  sizeof(err)), 0);
+	ck_assert_int_eq(lpu_program_from_memory(raw, len, FOOTPRINT, &c,
+						 err, sizeof(err)), 0);
+	same_program(p, c);
+	ck_assert_uint_eq(p->text_file_offset,
+			  shdr_named(b, ".text")->sh_offset);
+	ck_assert_uint_eq(p->image_file_offset,
+			  shdr_named(b, ".lpu.sram")->sh_offset);
+	ck_assert_ptr_eq(p->text, b + p->text_file_offset);
+	ck_assert_ptr_eq(p->image, b + p->image_file_offset);
+	ck_assert_ptr_eq(p->vocab, b + shdr_named(b, ".lpu.vocab")->sh_offset);
+	ck_assert_mem_eq(p->image, image, sizeof(image));
+	/* the copying reader's pointers are its own */
+	ck_assert(!inside(c->image, raw, len) && !inside(c->text, raw, len));
+	free(raw);
+
+	/* fill_window works while the bytes are there */
+	w = malloc(FOOTPRINT);
+	ck_assert_int_eq(lpu_program_fill_window(p, w, FOOTPRINT), 0);
+	ck_assert_mem_eq(w + IMAGE_OFF, image, sizeof(image));
+
+	ck_assert_int_eq(lpu_program_detach(p), 0);
+	ck_assert_ptr_null(p->image);
+	ck_assert_uint_eq(p->image_size, sizeof(image));
+	ck_assert_uint_eq(p->image_offset, IMAGE_OFF);
+	ck_assert(!inside(p->text, b, len) && !inside(p->vocab, b, len));
+	/* the caller's bytes may go now */
+	memset(b, 0xee, len);
+	munmap(b, len);
+	ck_assert_mem_eq(p->text, text, n_text * LPU_INSN_SIZE);
+	ck_assert_uint_eq((uintptr_t)p->text % 4, 0);
+	ck_assert_mem_eq(p->vocab, vocab, vocab_len);
+	t = lpu_program_vocab_token(p, 1, &n, &score);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_mem_eq(t, "hello", 5);
+	ck_assert(score == -1.5f);
+	ck_assert_mem_eq(&p->note, &c->note, sizeof(p->note));
+	ck_assert_int_eq(lpu_program_fill_window(p, w, FOOTPRINT), -ENODATA);
+	ck_assert_int_eq(lpu_program_detach(p), 0);	/* twice: no-op */
+	ck_assert_mem_eq(p->vocab, vocab, vocab_len);
+	free(w);
+	lpu_program_free(p);
+	lpu_program_free(c);
+}
+END_TEST
+
+/* .text at an address that is not 4-byte aligned: copied, nothing else. */
+START_TEST(test_borrowed_misaligned)
+{
+	struct lpu_program_desc d = base_desc();
+	struct lpu_program *p;
+	char err[ERRLEN];
+	size_t len;
+	uint8_t *raw = build_raw(&d, &len), *b = malloc(len + 1);
+
+	memcpy(b + 1, raw, len);
+	ck_assert_int_eq(lpu_program_from_memory_borrowed(b + 1, len, 0, &p,
+							  err,
+							  sizeof(err)), 0);
+	ck_assert(!inside(p->text, b, len + 1));
+	ck_assert_uint_eq((uintptr_t)p->text % 4, 0);
+	ck_assert_mem_eq(p->text, text, n_text * LPU_INSN_SIZE);
+	ck_assert_ptr_eq(p->image, b + 1 + p->image_file_offset);
+	ck_assert_int_eq(lpu_program_detach(p), 0);
+	free(b);
+	ck_assert_mem_eq(p->text, text, n_text * LPU_INSN_SIZE);
+	ck_assert_mem_eq(p->vocab, vocab, vocab_len);
+	lpu_program_free(p);
+	free(raw);
+	/* on error nothing is kept, NULL with 0 bytes is an empty file */
+	p = (void *)1;
+	ck_assert_int_eq(lpu_program_from_memory_borrowed(NULL, 0, 0, &p, err,
+							  sizeof(err)),
+			 -ENOEXEC);
+	ck_assert_str_eq(err, "not an ELF file (empty)");
+	ck_assert_int_eq(lpu_program_from_memory_borrowed(NULL, 4, 0, &p, err,
+							  sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_eq(p, (void *)1);
+}
+END_TEST
+
+/*
+ * Detaching a program that owns its copy of the file frees the copy
+ * (valgrind checks): what stays is .text and the vocabulary; a program
+ * without image and vocabulary still fills its window.
+ */
+START_TEST(test_detach_owned)
+{
+	struct lpu_insn halt = lpu_insn_make(LPU_OP_HALT, 0, 0, 0, 0, 0, 0, 0,
+					     0, 0, 0);
+	struct lpu_program_desc d = base_desc();
+	const char *path = path_in_tmp("detach.lpu");
+	struct lpu_program *p;
+	char err[ERRLEN];
+	uint8_t w[64];
+	size_t n;
+
+	ck_assert_int_eq(lpu_program_write(path, &d, err, sizeof(err)), 0);
+	ck_assert_int_eq(lpu_program_open(path, 0, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(lpu_program_detach(p), 0);
+	ck_assert_ptr_null(p->image);
+	ck_assert_mem_eq(p->text, text, n_text * LPU_INSN_SIZE);
+	ck_assert_mem_eq(p->vocab, vocab, vocab_len);
+	ck_assert_ptr_nonnull(lpu_program_vocab_token(p, 2, &n, NULL));
+	ck_assert_uint_eq(n, 3);
+	lpu_program_free(p);
+
+	memset(&d, 0, sizeof(d));
+	d.note.isa_version = LPU_ISA_VERSION;
+	d.note.sram_footprint = 64;
+	d.text = &halt;
+	d.n_insns = 1;
+	ck_assert_int_eq(lpu_program_write(path, &d, err, sizeof(err)), 0);
+	ck_assert_int_eq(lpu_program_open(path, 0, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(lpu_program_detach(p), 0);
+	ck_assert_ptr_null(p->vocab);
+	memset(w, 0xaa, sizeof(w));
+	ck_assert_int_eq(lpu_program_fill_window(p, w, sizeof(w)), 0);
+	ck_assert_mem_eq(w, &halt, sizeof(halt));
+	ck_assert_uint_eq(w[63], 0);
 	lpu_program_free(p);
 }
 END_TEST
@@ -1507,6 +1728,9 @@ static Suite *program_suite(void)
 	tcase_add_test(tc, test_note_encoding);
 	tcase_add_test(tc, test_build_equals_write);
 	tcase_add_test(tc, test_fill_window);
+	tcase_add_test(tc, test_borrowed_in_place);
+	tcase_add_test(tc, test_borrowed_misaligned);
+	tcase_add_test(tc, test_detach_owned);
 	tcase_add_test(tc, test_minimal);
 	tcase_add_test(tc, test_card_fit_exact);
 	tcase_add_test(tc, test_write_refuses_invalid);

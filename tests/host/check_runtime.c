@@ -80,6 +80,7 @@ struct drm_syncobj_eventfd {
 #endif
 
 #define FAKE_NODE	"/fake/accel0"
+#define SYSFS_FILE	"/sys/kernel/uevent_seqnum"
 #define FAKE_MAX	64
 #define FAKE_SLICE	2000	/* instructions per step of the fake card */
 
@@ -127,6 +128,7 @@ static struct fake {
 	struct drm_lpu_device_info info;
 	uint64_t other_used;		/* SRAM held by "other files" */
 	int sram_alloc_error;		/* forced SRAM_ALLOC errno */
+	int bo_create_error;		/* forced BO_CREATE errno */
 	int dma_error;			/* a job with DMA fails with this */
 	struct fake_bo bo[FAKE_MAX];
 	struct fake_sram sram[FAKE_MAX];
@@ -138,6 +140,7 @@ static struct fake {
 	uint64_t next_job;
 	/* counters the tests look at */
 	unsigned int n_sram_alloc, n_submit, n_cancel, n_eventfd;
+	unsigned int n_bo_create;
 	uint64_t dma_bytes;
 	uint32_t last_queue;
 	struct drm_lpu_cmd last_exec;
@@ -490,6 +493,8 @@ static int fake_card_ioctl(unsigned long req, void *arg)
 			return fake_errno(EINVAL);
 		if (c->size > fk.info.max_bo_size)
 			return fake_errno(E2BIG);
+		if (fk.bo_create_error)
+			return fake_errno(fk.bo_create_error);
 		for (i = 0; i < FAKE_MAX && fk.bo[i].used; i++)
 			;
 		if (i == FAKE_MAX)
@@ -499,6 +504,7 @@ static int fake_card_ioctl(unsigned long req, void *arg)
 		ck_assert_ptr_nonnull(fk.bo[i].mem);
 		memset(fk.bo[i].mem, 0, fk.bo[i].size);
 		fk.bo[i].used = true;
+		fk.n_bo_create++;
 		c->size = fk.bo[i].size;
 		c->handle = i + 1;
 		return 0;
@@ -754,6 +760,43 @@ static struct lpu_model *must_load(struct lpu_device *dev, const char *path)
 static bool contains(const char *s, const char *sub)
 {
 	return strstr(s, sub) != NULL;
+}
+
+/* Buffers the fake card holds now. */
+static unsigned int fake_bos(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < FAKE_MAX; i++)
+		n += fk.bo[i].used;
+	return n;
+}
+
+static bool inside(const void *p, const void *buf, size_t len)
+{
+	return (const uint8_t *)p >= (const uint8_t *)buf &&
+	       (const uint8_t *)p < (const uint8_t *)buf + len;
+}
+
+/*
+ * The model's SRAM holds exactly the window of the program at @path
+ * (lpu_program_fill_window(): .text and .lpu.sram, zero elsewhere).
+ */
+static void check_window(const struct lpu_model *m, const char *path)
+{
+	struct fake_sram *sr = fake_sram(m->sram_handle);
+	struct lpu_program *p;
+	uint8_t *w;
+
+	ck_assert_ptr_nonnull(sr);
+	ck_assert_int_eq(lpu_program_open(path, 0, &p, NULL, 0), 0);
+	w = calloc(1, sr->size);
+	ck_assert_uint_ge(sr->size, p->note.sram_footprint);
+	ck_assert_int_eq(lpu_program_fill_window(p, w, sr->size), 0);
+	ck_assert_msg(!memcmp(sr->mem, w, sr->size),
+		      "%s: the SRAM is not the program's window", path);
+	free(w);
+	lpu_program_free(p);
 }
 
 #define ck_assert_msg_has(sub) \
@@ -1108,10 +1151,8 @@ START_TEST(test_model_core)
 						 p->note.sram_footprint), 0);
 	ck_assert(!memcmp(fk.sram[found].mem, window, p->note.sram_footprint));
 	free(window);
-	/* only .text and .lpu.sram travel: no byte of the scratch */
-	ck_assert_uint_le(fk.dma_bytes, p->note.sram_footprint -
-			  p->scratch_size);
-	ck_assert_uint_ge(fk.dma_bytes, p->text_size + p->image_size);
+	/* only .text and .lpu.sram travel: no gap, no byte of the scratch */
+	ck_assert_uint_eq(fk.dma_bytes, p->text_size + p->image_size);
 
 	info.size = sizeof(info);
 	ck_assert_int_eq(lpu_model_info(m, &info), 0);
@@ -1152,10 +1193,17 @@ START_TEST(test_model_memory)
 	fake_setup();
 	dev = fake_open_device();
 	ck_assert_int_eq(lpu_model_load_memory(dev, data, len, &m), 0);
+	/* the caller's bytes are not used after the load */
+	memset(data, 0xee, len);
 	ck_assert_int_eq(lpu_model_info(m, &info), 0);
 	ck_assert_uint_eq(info.sram_footprint, 4096);
 	ck_assert(!info.has_vocab);
+	check_window(m, prog_path("emit_n"));
 	lpu_model_unload(m);
+	f = fopen(prog_path("emit_n"), "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fread(data, 1, sizeof(data), f), len);
+	fclose(f);
 	/* malformed bytes: the validator's errno */
 	data[0] = 'X';
 	ck_assert_int_eq(lpu_model_load_memory(dev, data, len, &m), -ENOEXEC);
@@ -1201,7 +1249,9 @@ START_TEST(test_model_malformed)
 		ck_assert_str_eq(lpu_last_error(), err);
 		ck_assert_msg_has(path);
 	}
+	/* rejected before anything reached the card */
 	ck_assert_uint_eq(fk.n_sram_alloc, 0);
+	ck_assert_uint_eq(fk.n_submit, 0);
 	lpu_device_close(dev);
 	fake_teardown();
 }
@@ -1227,6 +1277,14 @@ START_TEST(test_model_errors)
 	ck_assert_msg_has(path);
 	unlink(path);
 	rmdir(dir);
+	/*
+	 * A regular file that cannot be mapped (sysfs): read(), and shorter
+	 * than its size says.
+	 */
+	if (!access(SYSFS_FILE, R_OK)) {
+		ck_assert_int_eq(lpu_model_load(dev, SYSFS_FILE, &m), -ENOEXEC);
+		ck_assert_msg_has(SYSFS_FILE ": not an ELF file");
+	}
 	ck_assert_int_eq(lpu_model_load(NULL, prog_path("emit_n"), &m),
 			 -EINVAL);
 	ck_assert_int_eq(lpu_model_load(dev, NULL, &m), -EINVAL);
@@ -1239,6 +1297,193 @@ START_TEST(test_model_errors)
 	lpu_model_unload(m);
 	lpu_device_close(dev);
 	fake_teardown();
+}
+END_TEST
+
+/* A program of @image_size bytes of image (a pattern) in @path. */
+static void write_big_program(const char *path, size_t image_size)
+{
+	struct lpu_insn halt = lpu_insn_make(LPU_OP_HALT, 0, 0, 0, 0, 0, 0, 0,
+					     0, 0, 0);
+	struct lpu_program_desc d;
+	uint8_t *img = malloc(image_size);
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < image_size; i++)
+		img[i] = (uint8_t)(i * 7 + 1);
+	memset(&d, 0, sizeof(d));
+	d.note.isa_version = LPU_ISA_VERSION;
+	d.note.sram_footprint = 4096 + image_size + 4096;
+	d.note.scratch_size = 4096;
+	d.text = &halt;
+	d.n_insns = 1;
+	d.image = img;
+	d.image_size = image_size;
+	d.image_offset = 4096;
+	d.scratch_offset = 4096 + image_size;
+	d.scratch_size = 4096;
+	ck_assert_msg(lpu_program_write(path, &d, err, sizeof(err)) == 0,
+		      "%s", err);
+	free(img);
+}
+
+/*
+ * The staging buffer: made by the first load, kept by the device and
+ * reused, grown for a larger file, freed by lpu_device_close(); a load
+ * that finds it busy uses a buffer of its own. A model keeps .text and its
+ * vocabulary, not the staged file.
+ */
+START_TEST(test_model_staging)
+{
+	char dir[] = "/tmp/lpu-rt-XXXXXX", big[PATH_MAX];
+	struct lpu_tokenizer *tok;
+	struct lpu_device *dev;
+	struct lpu_model *m, *m2;
+	struct lpu_program *p;
+	struct lpu_buffer *stage;
+
+	fake_setup();
+	dev = fake_open_device();
+	ck_assert_int_eq(lpu_program_open(data_path("tiny.lpu"), 0, &p, NULL,
+					  0), 0);
+	m = must_load(dev, data_path("tiny.lpu"));
+	ck_assert_uint_eq(fk.n_bo_create, 1);
+	ck_assert_uint_eq(fake_bos(), 1);	/* kept after the load */
+	ck_assert_ptr_nonnull(dev->stage);
+	ck_assert_uint_ge(dev->stage->size, p->file_size);
+	check_window(m, data_path("tiny.lpu"));
+	ck_assert_uint_eq(fk.dma_bytes, p->text_size + p->image_size);
+	ck_assert_ptr_null(m->prog->image);
+	ck_assert(!inside(m->prog->vocab, dev->stage_map, dev->stage->size));
+	ck_assert(!inside(m->prog->text, dev->stage_map, dev->stage->size));
+
+	/* the next load reuses it (and overwrites what m was loaded from) */
+	m2 = must_load(dev, prog_path("emit_n"));
+	ck_assert_uint_eq(fk.n_bo_create, 1);
+	ck_assert_uint_eq(fake_bos(), 1);
+	check_window(m2, prog_path("emit_n"));
+	ck_assert_mem_eq(m->prog->vocab, p->vocab, p->vocab_size);
+	ck_assert_mem_eq(m->prog->text, p->text, p->text_size);
+	ck_assert_int_eq(lpu_tokenizer_from_model(m, &tok), 0);
+	ck_assert_uint_eq(lpu_tokenizer_vocab_size(tok), p->note.vocab_size);
+	lpu_tokenizer_free(tok);
+	lpu_model_unload(m2);
+	lpu_model_unload(m);
+
+	/* a larger file: a larger buffer replaces it */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(big, sizeof(big), "%s/big.lpu", dir);
+	write_big_program(big, p->file_size + 65536);
+	m = must_load(dev, big);
+	ck_assert_uint_eq(fk.n_bo_create, 2);
+	ck_assert_uint_eq(fake_bos(), 1);
+	ck_assert_uint_gt(dev->stage->size, p->file_size + 65536);
+	check_window(m, big);
+	lpu_model_unload(m);
+
+	/* busy (another thread loads): a buffer of this load only */
+	stage = dev->stage;
+	atomic_store(&dev->stage_busy, true);
+	m = must_load(dev, data_path("tiny.lpu"));
+	ck_assert_uint_eq(fk.n_bo_create, 3);
+	ck_assert_uint_eq(fake_bos(), 1);
+	ck_assert_ptr_eq(dev->stage, stage);
+	check_window(m, data_path("tiny.lpu"));
+	atomic_store(&dev->stage_busy, false);
+	lpu_model_unload(m);
+
+	/* the buffer cannot be made: its error, nothing allocated */
+	lpu_model_stage_free(dev);
+	fk.bo_create_error = ENOMEM;
+	ck_assert_int_eq(lpu_model_load(dev, big, &m), -ENOMEM);
+	ck_assert_msg_has("creating a buffer");
+	ck_assert_uint_eq(fake_bos(), 0);
+	ck_assert(!atomic_load(&dev->stage_busy));
+	fk.bo_create_error = 0;
+	m = must_load(dev, big);
+	lpu_model_unload(m);
+
+	unlink(big);
+	rmdir(dir);
+	lpu_program_free(p);
+	lpu_device_close(dev);
+	fake_teardown();	/* the staging buffer went with the device */
+}
+END_TEST
+
+struct pipe_writer {
+	const char *fifo, *src;
+};
+
+static void *pipe_write(void *arg)
+{
+	const struct pipe_writer *pw = arg;
+	FILE *in = fopen(pw->src, "rb"), *out = fopen(pw->fifo, "wb");
+	char buf[4096];
+	size_t n;
+
+	if (in && out)
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			if (fwrite(buf, 1, n, out) != n)
+				break;
+	if (in)
+		fclose(in);
+	if (out)
+		fclose(out);
+	return NULL;
+}
+
+/*
+ * Files that cannot be staged whole: a pipe, and a file larger than the
+ * card's largest buffer, go through lpu_program_open(); .text and
+ * .lpu.sram are then staged from the program.
+ */
+START_TEST(test_model_not_staged)
+{
+	char dir[] = "/tmp/lpu-rt-XXXXXX", fifo[PATH_MAX];
+	struct pipe_writer pw = { fifo, NULL };
+	struct lpu_program *p;
+	struct lpu_device *dev;
+	struct lpu_model *m;
+	pthread_t t;
+
+	ck_assert_int_eq(lpu_program_open(data_path("tiny.lpu"), 0, &p, NULL,
+					  0), 0);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	pw.src = data_path("tiny.lpu");
+
+	fake_setup();
+	dev = fake_open_device();
+	ck_assert_int_eq(pthread_create(&t, NULL, pipe_write, &pw), 0);
+	m = must_load(dev, fifo);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	check_window(m, data_path("tiny.lpu"));
+	ck_assert_uint_eq(fk.dma_bytes, p->text_size + p->image_size);
+	ck_assert_uint_lt(dev->stage->size, p->file_size);
+	ck_assert_ptr_null(m->prog->image);
+	ck_assert_mem_eq(m->prog->vocab, p->vocab, p->vocab_size);
+	lpu_model_unload(m);
+	lpu_device_close(dev);
+	fake_teardown();
+
+	/* the whole file does not fit a buffer, its sections do */
+	fake_setup();
+	fk.info.max_bo_size = (p->text_size + p->image_size + 4095) & ~4095ULL;
+	ck_assert_uint_lt(fk.info.max_bo_size, p->file_size);
+	dev = fake_open_device();
+	m = must_load(dev, data_path("tiny.lpu"));
+	check_window(m, data_path("tiny.lpu"));
+	ck_assert_uint_eq(fk.n_bo_create, 1);
+	lpu_model_unload(m);
+	lpu_device_close(dev);
+	fake_teardown();
+
+	unlink(fifo);
+	rmdir(dir);
+	lpu_program_free(p);
 }
 END_TEST
 
@@ -2024,7 +2269,9 @@ int main(void)
 				  test_device_other_driver, NULL };
 	const TTest *buf_c[] = { test_buffer_core, NULL };
 	const TTest *buf_e[] = { test_buffer_errors, NULL };
-	const TTest *mod_c[] = { test_model_core, test_model_memory, NULL };
+	const TTest *mod_c[] = { test_model_core, test_model_memory,
+				  test_model_staging, test_model_not_staged,
+				  NULL };
 	const TTest *mod_e[] = { test_model_malformed, test_model_errors,
 				  test_model_e2big, test_model_enospc, NULL };
 	const TTest *str_c[] = { test_stream_core, test_stream_prompt,
