@@ -106,31 +106,6 @@ struct expected {
 	uint32_t n_tokens;
 };
 
-static uint32_t parse_ids(const char *s, uint32_t *out, uint32_t max,
-			  const char *file, const char *key)
-{
-	uint32_t n = 0;
-
-	for (;;) {
-		unsigned long v;
-		char *end;
-
-		while (*s == ' ' || *s == '\t' || *s == '\n')
-			s++;
-		if (!*s)
-			return n;
-		errno = 0;
-		v = strtoul(s, &end, 10);
-		if (end == s || errno || v > UINT32_MAX)
-			FAIL("%s: bad number in the '%s' line", file, key);
-		if (n == max)
-			FAIL("%s: more than %u numbers in the '%s' line", file,
-			     max, key);
-		out[n++] = (uint32_t)v;
-		s = end;
-	}
-}
-
 EXEC_HELPER void must_expected(const char *name, struct expected *e)
 {
 	static char line[16384];
@@ -156,15 +131,15 @@ EXEC_HELPER void must_expected(const char *name, struct expected *e)
 				FAIL("%s: program name too long", path);
 			memcpy(e->program, line + 8, len + 1);
 		} else if (!strncmp(line, "prompt ", 7)) {
-			e->prompt_len = parse_ids(line + 7, e->prompt,
+			e->prompt_len = lpu_must_parse_ids(line + 7, e->prompt,
 						  MAX_PROMPT, path, "prompt");
 		} else if (!strncmp(line, "steps ", 6)) {
-			if (parse_ids(line + 6, &v, 1, path, "steps") != 1)
+			if (lpu_must_parse_ids(line + 6, &v, 1, path, "steps") != 1)
 				FAIL("%s: bad 'steps' line", path);
 			e->steps = v;
 			have_steps = true;
 		} else if (!strncmp(line, "tokens", 6)) {
-			e->n_tokens = parse_ids(line + 6, e->tokens,
+			e->n_tokens = lpu_must_parse_ids(line + 6, e->tokens,
 						MAX_TOKENS, path, "tokens");
 		}
 	}

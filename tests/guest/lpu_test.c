@@ -651,3 +651,29 @@ int lpu_node_of_bdf(const char *bdf, char *node, size_t len,
 		usleep(10000);
 	}
 }
+
+/* Numbers of the '@key' line of @file, at most @max of them; fails on junk. */
+uint32_t lpu_must_parse_ids(const char *s, uint32_t *out, uint32_t max,
+			  const char *file, const char *key)
+{
+	uint32_t n = 0;
+
+	for (;;) {
+		unsigned long v;
+		char *end;
+
+		while (*s == ' ' || *s == '\t' || *s == '\n')
+			s++;
+		if (!*s)
+			return n;
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (end == s || errno || v > UINT32_MAX)
+			FAIL("%s: bad number in the '%s' line", file, key);
+		if (n == max)
+			FAIL("%s: more than %u numbers in the '%s' line", file,
+			     max, key);
+		out[n++] = (uint32_t)v;
+		s = end;
+	}
+}

@@ -222,6 +222,13 @@ int lpu_syncobj_fence_status(int fd, uint32_t handle, int *status);
 /* ---- Data -------------------------------------------------------------- */
 
 /* Fill @buf with bytes of a xorshift64* stream started at @seed. */
+/*
+ * Parse the blank-separated decimal u32 numbers of @s into @out (at most
+ * @max); @file and @key name the line in a failure message.
+ */
+uint32_t lpu_must_parse_ids(const char *s, uint32_t *out, uint32_t max,
+			    const char *file, const char *key);
+
 void lpu_fill_random(void *buf, size_t len, uint64_t seed);
 /* Fill with a repeated byte. */
 void lpu_fill_byte(void *buf, size_t len, uint8_t byte);

@@ -90,31 +90,6 @@ struct expected {
 	uint32_t n_tokens;
 };
 
-static uint32_t parse_ids(const char *s, uint32_t *out, uint32_t max,
-			  const char *file, const char *key)
-{
-	uint32_t n = 0;
-
-	for (;;) {
-		unsigned long v;
-		char *end;
-
-		while (*s == ' ' || *s == '\t' || *s == '\n')
-			s++;
-		if (!*s)
-			return n;
-		errno = 0;
-		v = strtoul(s, &end, 10);
-		if (end == s || errno || v > UINT32_MAX)
-			FAIL("%s: bad number in the '%s' line", file, key);
-		if (n == max)
-			FAIL("%s: more than %u numbers in the '%s' line", file,
-			     max, key);
-		out[n++] = (uint32_t)v;
-		s = end;
-	}
-}
-
 static void must_expected(const char *name, struct expected *e)
 {
 	static char line[16384];
@@ -138,13 +113,13 @@ static void must_expected(const char *name, struct expected *e)
 		else if (!strcmp(line, "text"))
 			snprintf(e->text, sizeof(e->text), "%s", v);
 		else if (!strcmp(line, "prompt"))
-			e->prompt_len = parse_ids(v, e->prompt, MAX_PROMPT,
+			e->prompt_len = lpu_must_parse_ids(v, e->prompt, MAX_PROMPT,
 						  path, "prompt");
 		else if (!strcmp(line, "steps"))
-			e->steps = parse_ids(v, &e->steps, 1, path, "steps") ?
+			e->steps = lpu_must_parse_ids(v, &e->steps, 1, path, "steps") ?
 				   e->steps : 0;
 		else if (!strcmp(line, "tokens"))
-			e->n_tokens = parse_ids(v, e->tokens, MAX_TOKENS, path,
+			e->n_tokens = lpu_must_parse_ids(v, e->tokens, MAX_TOKENS, path,
 						"tokens");
 		else if (!strcmp(line, "temperature"))
 			e->temperature = strtof(v, NULL);
