@@ -32,6 +32,7 @@
 
 #include "lpu_accel.h"
 #include "lpu.h"
+#include "lpu_cli.h"
 
 #define EXIT_USAGE	2
 #define BEST_OF		5
@@ -115,40 +116,6 @@ static void usage(FILE *f)
 "Exit status: 0 on success, 1 when the device fails or a result is wrong,\n"
 "2 on a usage error.\n",
 		prog);
-}
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_FAILURE);
-}
-
-__attribute__((format(printf, 1, 2)))
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-	exit(EXIT_USAGE);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /* Parse "123", "64M", "1g"...; false if malformed, zero or too large. */
@@ -241,7 +208,7 @@ static void lpu_ioctl_or_die(struct bench *b, unsigned long req, void *arg,
 			     const char *what)
 {
 	if (drmIoctl(b->fd, req, arg))
-		die("%s: %s", what, strerror(errno));
+		lpu_cli_die("%s: %s", what, strerror(errno));
 }
 
 static void *bo_new(struct bench *b, uint64_t size, uint32_t *handle)
@@ -257,7 +224,7 @@ static void *bo_new(struct bench *b, uint64_t size, uint32_t *handle)
 	p = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd,
 		 (off_t)m.offset);
 	if (p == MAP_FAILED)
-		die("mmap of a %" PRIu64 "-byte buffer: %s", (uint64_t)c.size,
+		lpu_cli_die("mmap of a %" PRIu64 "-byte buffer: %s", (uint64_t)c.size,
 		    strerror(errno));
 	*handle = c.handle;
 	return p;
@@ -276,13 +243,13 @@ static uint64_t run_job(struct bench *b, const struct drm_lpu_cmd *cmd)
 	};
 	uint64_t t0, t1;
 
-	t0 = now_ns();
+	t0 = lpu_cli_now_ns();
 	if (drmIoctl(b->fd, DRM_IOCTL_LPU_SUBMIT, &s))
-		die("SUBMIT: %s", strerror(errno));
+		lpu_cli_die("SUBMIT: %s", strerror(errno));
 	if (drmSyncobjWait(b->fd, &b->syncobj, 1, (int64_t)(t0 + WAIT_NS),
 			   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL, NULL) < 0)
-		die("waiting for a job: %s", strerror(errno));
-	t1 = now_ns();
+		lpu_cli_die("waiting for a job: %s", strerror(errno));
+	t1 = lpu_cli_now_ns();
 	return t1 - t0;
 }
 
@@ -293,18 +260,18 @@ static double bench_memcpy(uint64_t size)
 	int i;
 
 	if (!src || !dst)
-		die("out of memory for two %" PRIu64 "-byte buffers", size);
+		lpu_cli_die("out of memory for two %" PRIu64 "-byte buffers", size);
 	/* Fault every page in before timing. */
 	memset(src, 0x5a, size);
 	memset(dst, 0, size);
 	for (i = 0; i < BEST_OF; i++) {
-		uint64_t t0 = now_ns(), t;
+		uint64_t t0 = lpu_cli_now_ns(), t;
 
 		memcpy(dst, src, size);
-		t = now_ns() - t0;
+		t = lpu_cli_now_ns() - t0;
 		/* Keep the copy from being optimised away. */
 		if (dst[i % size] != 0x5a)
-			die("memcpy went wrong");
+			lpu_cli_die("memcpy went wrong");
 		if (t < best)
 			best = t;
 	}
@@ -357,7 +324,7 @@ static void bench_dma(struct bench *b, uint64_t size, double *to_gbps,
 			best_from = t;
 	}
 	if (memcmp(src, dst, size))
-		die("DMA check failed: the data back from SRAM differ");
+		lpu_cli_die("DMA check failed: the data back from SRAM differ");
 
 	f.handle = a.handle;
 	lpu_ioctl_or_die(b, DRM_IOCTL_LPU_SRAM_FREE, &f, "SRAM_FREE");
@@ -389,12 +356,12 @@ static void bench_version(struct bench *b, uint64_t *lat, uint64_t n)
 	for (i = 0; i <= n; i++) {
 		/* Zero lengths: the kernel only reports them. */
 		struct drm_version v = { 0 };
-		uint64_t t0 = now_ns();
+		uint64_t t0 = lpu_cli_now_ns();
 
 		if (ioctl(b->fd, DRM_IOCTL_VERSION, &v))
-			die("DRM_IOCTL_VERSION: %s", strerror(errno));
+			lpu_cli_die("DRM_IOCTL_VERSION: %s", strerror(errno));
 		if (i)	/* the first call is a warm-up */
-			lat[i - 1] = now_ns() - t0;
+			lat[i - 1] = lpu_cli_now_ns() - t0;
 	}
 }
 
@@ -432,7 +399,7 @@ static void die_lpu(int err, const char *what)
 {
 	const char *msg = lpu_last_error();
 
-	die("%s: %s", what, msg && *msg ? msg : lpu_strerror(err));
+	lpu_cli_die("%s: %s", what, msg && *msg ? msg : lpu_strerror(err));
 }
 
 /*
@@ -446,10 +413,10 @@ static uint64_t bench_model_load(struct lpu_device *dev, const char *path,
 	int i, r;
 
 	for (i = 0; i < LOAD_BEST_OF; i++) {
-		uint64_t t0 = now_ns(), t;
+		uint64_t t0 = lpu_cli_now_ns(), t;
 
 		r = lpu_model_load(dev, path, model);
-		t = now_ns() - t0;
+		t = lpu_cli_now_ns() - t0;
 		if (r)
 			die_lpu(r, "loading the program");
 		if (t < best)
@@ -485,12 +452,12 @@ static void run_stream(struct lpu_model *model, const uint32_t *prompt,
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	t0 = now_ns();
+	t0 = lpu_cli_now_ns();
 	r = lpu_stream_start(model, prompt, n_prompt, &o, &stream);
 	if (r)
 		die_lpu(r, "starting the stream");
 	while ((r = lpu_stream_next(stream, &token, -1)) == 1) {
-		t = now_ns() - t0;
+		t = lpu_cli_now_ns() - t0;
 		if (arrivals)
 			arrivals[res->tokens] = t;
 		if (!res->tokens)
@@ -529,7 +496,7 @@ static void bench_stream(struct lpu_model *model, const uint32_t *prompt,
 	int k;
 
 	if (!arrivals || !gaps)
-		die("out of memory");
+		lpu_cli_die("out of memory");
 	/* warm-up: first-use costs stay out of the figure */
 	run_stream(model, prompt, n_prompt, budget < 4 ? budget : 4, NULL,
 		   res);
@@ -572,7 +539,7 @@ static void bench_program(const char *device, const char *path,
 	int r;
 
 	if (stat(path, &sb))
-		die("%s: %s", path, strerror(errno));
+		lpu_cli_die("%s: %s", path, strerror(errno));
 	r = lpu_device_open(device, &dev);
 	if (r)
 		die_lpu(r, "opening the card through liblpu");
@@ -599,7 +566,7 @@ static void bench_program(const char *device, const char *path,
 	/* (lpu_stream_start() checks the prompt against the program) */
 	bench_stream(model, prompt, n_prompt, budget, &res);
 	if (!res.tokens)
-		die("%s generated no tokens", path);
+		lpu_cli_die("%s generated no tokens", path);
 	rate = res.total_ns ? res.tokens / (res.total_ns / 1e9) : 0.0;
 	if (info.cycles_per_token && st.clock_mhz)
 		card_rate = st.clock_mhz * 1e6 / info.cycles_per_token;
@@ -652,6 +619,7 @@ int main(int argc, char **argv)
 
 		prog = slash ? slash + 1 : argv[0];
 	}
+	lpu_cli_set_prog(prog);
 	if (!device || !*device)
 		device = "/dev/accel/accel0";
 
@@ -662,29 +630,29 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			if (!parse_size(optarg, &size))
-				usage_error("invalid size '%s'", optarg);
+				lpu_cli_usage_error("invalid size '%s'", optarg);
 			break;
 		case 'n':
 			if (!parse_uint(optarg, 100000000, &iterations) ||
 			    !iterations)
-				usage_error("invalid iteration count '%s'",
+				lpu_cli_usage_error("invalid iteration count '%s'",
 					    optarg);
 			break;
 		case 'q':
 			if (!parse_uint(optarg, UINT32_MAX, &queue))
-				usage_error("invalid queue '%s'", optarg);
+				lpu_cli_usage_error("invalid queue '%s'", optarg);
 			break;
 		case 'p':
 			program = optarg;
 			break;
 		case OPT_PROMPT:
 			if (!parse_ids(optarg, prompt, MAX_PROMPT, &n_prompt))
-				usage_error("invalid prompt token list '%s'",
+				lpu_cli_usage_error("invalid prompt token list '%s'",
 					    optarg);
 			break;
 		case OPT_TOKENS:
 			if (!parse_uint(optarg, UINT32_MAX, &budget) || !budget)
-				usage_error("invalid token count '%s'", optarg);
+				lpu_cli_usage_error("invalid token count '%s'", optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -696,32 +664,32 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+		lpu_cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if (size > SIZE_MAX)
-		usage_error("size too large for this machine");
+		lpu_cli_usage_error("size too large for this machine");
 
 	b.fd = open(device, O_RDWR | O_CLOEXEC);
 	if (b.fd < 0)
-		die("cannot open %s: %s", device, strerror(errno));
+		lpu_cli_die("cannot open %s: %s", device, strerror(errno));
 	q.info = (uintptr_t)&b.info;
 	q.size = sizeof(b.info);
 	lpu_ioctl_or_die(&b, DRM_IOCTL_LPU_QUERY, &q, "QUERY");
 	if (queue >= b.info.queue_count)
-		die("queue %" PRIu64 " out of range: the card has %u",
+		lpu_cli_die("queue %" PRIu64 " out of range: the card has %u",
 		    queue, b.info.queue_count);
 	if (size > b.info.sram_free)
-		die("size %" PRIu64 " is more than the free SRAM (%" PRIu64
+		lpu_cli_die("size %" PRIu64 " is more than the free SRAM (%" PRIu64
 		    " bytes)", size, (uint64_t)b.info.sram_free);
 	if (size > b.info.max_bo_size)
-		die("size %" PRIu64 " is more than the largest buffer (%"
+		lpu_cli_die("size %" PRIu64 " is more than the largest buffer (%"
 		    PRIu64 " bytes)", size, (uint64_t)b.info.max_bo_size);
 	b.queue = (uint32_t)queue;
 	if (drmSyncobjCreate(b.fd, 0, &b.syncobj))
-		die("drmSyncobjCreate: %s", strerror(errno));
+		lpu_cli_die("drmSyncobjCreate: %s", strerror(errno));
 	nop_lat = calloc(iterations, sizeof(*nop_lat));
 	ver_lat = calloc(iterations, sizeof(*ver_lat));
 	if (!nop_lat || !ver_lat)
-		die("out of memory");
+		lpu_cli_die("out of memory");
 
 	size_label(size, label, sizeof(label));
 	printf("# %s: device %s, hw %u.%u, %u queue(s), %u MHz, SRAM %" PRIu64

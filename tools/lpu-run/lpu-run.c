@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "lpu.h"
+#include "lpu_cli.h"
 #include "lpu/lpu_prog.h"
 
 #define EXIT_USAGE	2
@@ -104,31 +105,6 @@ static void usage(FILE *f)
 		prog);
 }
 
-__attribute__((format(printf, 1, 2)))
-static void warnx(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
-	exit(EXIT_USAGE);
-}
-
 /*
  * Report a failed liblpu call about @name (a file or a device; NULL for
  * the default card): the library's own message, which names the file or
@@ -141,18 +117,10 @@ static void lpu_fail(int err, const char *what, const char *name)
 	if (!msg || !*msg)
 		msg = lpu_strerror(err);
 	if (name && strstr(msg, name))
-		warnx("%s", msg);
+		lpu_cli_warn("%s", msg);
 	else
-		warnx("%s%s%s: %s", what, name ? " " : "", name ? name : "",
+		lpu_cli_warn("%s%s%s: %s", what, name ? " " : "", name ? name : "",
 		      msg);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void on_signal(int sig)
@@ -392,7 +360,7 @@ static int generate(struct run *r)
 	if (!r->ids)
 		echo_prompt(r);
 	prev = r->prompt_len ? r->prompt[r->prompt_len - 1] : TOKEN_BOS;
-	t_start = now_ns();
+	t_start = lpu_cli_now_ns();
 	ret = lpu_stream_start(r->model, r->prompt, r->prompt_len, &r->opts,
 			       &stream);
 	if (ret) {
@@ -413,7 +381,7 @@ static int generate(struct run *r)
 		}
 		if (ret <= 0)
 			break;
-		t_last = now_ns();
+		t_last = lpu_cli_now_ns();
 		if (!tokens)
 			t_first = t_last;
 		tokens++;
@@ -445,11 +413,11 @@ static int generate(struct run *r)
 	} else if (ret < 0 && ret != -ECANCELED) {
 		const char *msg = lpu_last_error();
 
-		warnx("%s on %s: the run failed after %" PRIu32 " tokens: %s",
+		lpu_cli_warn("%s on %s: the run failed after %" PRIu32 " tokens: %s",
 		      r->path, lpu_device_node(r->dev), tokens,
 		      msg && *msg ? msg : lpu_strerror(ret));
 		if (st.state == LPU_STREAM_STATE_FAULT)
-			warnx("%s: fault %" PRIu32 " at 0x%" PRIx32, r->path,
+			lpu_cli_warn("%s: fault %" PRIu32 " at 0x%" PRIx32, r->path,
 			      st.fault, st.fault_pc);
 		status = EXIT_FAILURE;
 	} else if (ret == -ECANCELED && !ended) {
@@ -514,6 +482,7 @@ int main(int argc, char **argv)
 
 		prog = slash ? slash + 1 : argv[0];
 	}
+	lpu_cli_set_prog(prog);
 	r.device = getenv("LPU_DEVICE");
 	while ((c = getopt_long(argc, argv, "p:t:n:T:P:s:iqd:h", opts,
 				NULL)) != -1) {
@@ -524,29 +493,29 @@ int main(int argc, char **argv)
 		case 't':
 			free(r.prompt);
 			if (!parse_ids(optarg, &r.prompt, &r.prompt_len))
-				usage_error("invalid token list '%s' (token "
+				lpu_cli_usage_error("invalid token list '%s' (token "
 					    "ids like 1,65,66)", optarg);
 			break;
 		case 'n':
 			if (!parse_u64(optarg, UINT32_MAX, &v) || !v)
-				usage_error("invalid --max-tokens '%s' (1 to "
+				lpu_cli_usage_error("invalid --max-tokens '%s' (1 to "
 					    "%" PRIu32 ")", optarg, UINT32_MAX);
 			r.opts.max_tokens = (uint32_t)v;
 			break;
 		case 'T':
 			if (!parse_float(optarg, 0.0f, 1e6f,
 					 &r.opts.temperature))
-				usage_error("invalid --temperature '%s' (a "
+				lpu_cli_usage_error("invalid --temperature '%s' (a "
 					    "number >= 0)", optarg);
 			break;
 		case 'P':
 			if (!parse_float(optarg, 0.0f, 1.0f, &r.opts.top_p))
-				usage_error("invalid --top-p '%s' (0 to 1)",
+				lpu_cli_usage_error("invalid --top-p '%s' (0 to 1)",
 					    optarg);
 			break;
 		case 's':
 			if (!parse_u64(optarg, UINT64_MAX, &v))
-				usage_error("invalid --seed '%s'", optarg);
+				lpu_cli_usage_error("invalid --seed '%s'", optarg);
 			r.opts.seed = v;
 			break;
 		case OPT_IGNORE_EOS:
@@ -574,12 +543,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind == argc)
-		usage_error("no program file given");
+		lpu_cli_usage_error("no program file given");
 	if (optind + 1 < argc)
-		usage_error("unexpected argument '%s'", argv[optind + 1]);
+		lpu_cli_usage_error("unexpected argument '%s'", argv[optind + 1]);
 	r.path = argv[optind];
 	if (r.prompt && r.prompt_text)
-		usage_error("--prompt and --tokens: give one of them");
+		lpu_cli_usage_error("--prompt and --tokens: give one of them");
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -616,7 +585,7 @@ int main(int argc, char **argv)
 	else
 		ret = 0;
 	if (ret == -ENOENT && !r.tokenizer_path) {
-		warnx("%s has no vocabulary: give --tokenizer FILE, or use "
+		lpu_cli_warn("%s has no vocabulary: give --tokenizer FILE, or use "
 		      "--tokens and --ids", r.path);
 		status = EXIT_USAGE;
 		goto out_model;
@@ -632,14 +601,14 @@ int main(int argc, char **argv)
 		goto out_tok;
 	}
 	if (r.prompt_len > r.info.prompt_max) {
-		warnx("the prompt has %zu tokens, %s takes at most %" PRIu32,
+		lpu_cli_warn("the prompt has %zu tokens, %s takes at most %" PRIu32,
 		      r.prompt_len, r.path, r.info.prompt_max);
 		status = EXIT_USAGE;
 		goto out_tok;
 	}
 	for (i = 0; i < r.prompt_len; i++) {
 		if (r.prompt[i] >= r.info.vocab_size) {
-			warnx("prompt token %" PRIu32 " is outside the "
+			lpu_cli_warn("prompt token %" PRIu32 " is outside the "
 			      "vocabulary of %s (%" PRIu32 " tokens)",
 			      r.prompt[i], r.path, r.info.vocab_size);
 			status = EXIT_USAGE;

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "lpu.h"
+#include "lpu_cli.h"
 #include "lpu_accel.h"
 
 #define EXIT_USAGE	2
@@ -132,23 +133,11 @@ static void usage(FILE *f)
 		prog);
 }
 
-__attribute__((format(printf, 1, 2)))
-static void warnx(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static void *xrealloc(void *p, size_t n, size_t size)
 {
 	p = reallocarray(p, n ? n : 1, size);
 	if (!p) {
-		warnx("out of memory");
+		lpu_cli_warn("out of memory");
 		exit(EXIT_FAILURE);
 	}
 	return p;
@@ -159,7 +148,7 @@ static char *xstrdup(const char *s)
 	char *d = strdup(s);
 
 	if (!d) {
-		warnx("out of memory");
+		lpu_cli_warn("out of memory");
 		exit(EXIT_FAILURE);
 	}
 	return d;
@@ -710,11 +699,12 @@ int main(int argc, char **argv)
 
 		prog = slash ? slash + 1 : argv[0];
 	}
+	lpu_cli_set_prog(prog);
 	while ((c = getopt_long(argc, argv, "d:jhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!*optarg) {
-				warnx("--device needs a card: an index, a PCI "
+				lpu_cli_warn("--device needs a card: an index, a PCI "
 				      "address or a node path");
 				goto usage_error;
 			}
@@ -735,13 +725,13 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		warnx("unexpected argument '%s'", argv[optind]);
+		lpu_cli_warn("unexpected argument '%s'", argv[optind]);
 		goto usage_error;
 	}
 
 	r = lpu_device_list_new(&list);
 	if (r) {
-		warnx("cannot list the LPU cards: %s", lpu_last_error());
+		lpu_cli_warn("cannot list the LPU cards: %s", lpu_last_error());
 		if (json)
 			printf("{\"cards\": []}\n");
 		return EXIT_FAILURE;
@@ -779,12 +769,12 @@ int main(int argc, char **argv)
 	lpu_device_list_free(list);
 
 	if (!n) {
-		warnx("no LPU card found (is the lpu driver loaded? "
+		lpu_cli_warn("no LPU card found (is the lpu driver loaded? "
 		      "ls /sys/class/accel)");
 		return EXIT_FAILURE;
 	}
 	if (!shown) {
-		warnx("no LPU card matches '%s' (there %s %zu: indexes "
+		lpu_cli_warn("no LPU card matches '%s' (there %s %zu: indexes "
 		      "from 0, PCI addresses and node paths as lpu-smi "
 		      "lists them)", spec, n == 1 ? "is" : "are", n);
 		return EXIT_FAILURE;

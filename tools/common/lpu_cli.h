@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the lpu command-line tools: messages prefixed with the
+ * program's name, the usage-error convention (exit status 2 and a pointer
+ * to --help) and a monotonic clock.
+ */
+#ifndef LPU_CLI_H
+#define LPU_CLI_H
+
+#include <stdint.h>
+
+#define LPU_CLI_EXIT_USAGE	2
+
+/* The name every message starts with; set once, before anything else. */
+void lpu_cli_set_prog(const char *prog);
+const char *lpu_cli_prog(void);
+
+/* "PROG: message" on stderr. */
+__attribute__((format(printf, 1, 2)))
+void lpu_cli_warn(const char *fmt, ...);
+/* The same, then exit(EXIT_FAILURE). */
+__attribute__((noreturn, format(printf, 1, 2)))
+void lpu_cli_die(const char *fmt, ...);
+/* The same plus "Try 'PROG --help'", then exit(LPU_CLI_EXIT_USAGE). */
+__attribute__((noreturn, format(printf, 1, 2)))
+void lpu_cli_usage_error(const char *fmt, ...);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t lpu_cli_now_ns(void);
+
+#endif /* LPU_CLI_H */
