@@ -63,9 +63,11 @@ static int lpu_parse_dma(struct lpu_job *job, struct drm_file *file,
 			 const struct drm_lpu_cmd *cmd, struct lpu_hw_desc *desc)
 {
 	const struct drm_lpu_cmd_dma *dma = &cmd->dma;
+	bool to_sram = cmd->op == DRM_LPU_CMD_DMA_TO_SRAM;
 	struct drm_gem_object *obj;
 	struct lpu_sram *sram;
-	struct lpu_bo *bo;
+	dma_addr_t sg_dma;
+	u32 sg_count;
 	int ret;
 
 	if (!lpu_is_zero(dma->reserved, sizeof(dma->reserved)) || !dma->size)
@@ -81,15 +83,14 @@ static int lpu_parse_dma(struct lpu_job *job, struct drm_file *file,
 	    !lpu_range_ok(dma->sram_offset, dma->size, lpu_sram_size(sram)))
 		return -ERANGE;
 
-	bo = to_lpu_bo(obj);
-	ret = lpu_bo_prepare_dma(bo);
+	/* The card reads the buffer for DMA_TO_SRAM, writes it for FROM. */
+	ret = lpu_gem_dma_list(obj, !to_sram, &sg_dma, &sg_count);
 	if (ret)
 		return ret;
 
-	desc->opcode = cmd->op == DRM_LPU_CMD_DMA_TO_SRAM ?
-		       LPU_OP_DMA_TO_SRAM : LPU_OP_DMA_FROM_SRAM;
-	desc->dma.sg_addr = cpu_to_le64(bo->sg_dma);
-	desc->dma.sg_count = cpu_to_le32(bo->sg_count);
+	desc->opcode = to_sram ? LPU_OP_DMA_TO_SRAM : LPU_OP_DMA_FROM_SRAM;
+	desc->dma.sg_addr = cpu_to_le64(sg_dma);
+	desc->dma.sg_count = cpu_to_le32(sg_count);
 	desc->dma.sg_offset = cpu_to_le64(dma->bo_offset);
 	desc->dma.sram_addr = cpu_to_le64(lpu_sram_addr(sram) +
 					  dma->sram_offset);
@@ -115,9 +116,14 @@ static int lpu_check_exec_fields(const struct drm_lpu_cmd_exec *exec)
 	return 0;
 }
 
+/*
+ * Look up and check what the EXEC names. The card writes the stream, so
+ * its buffer must be writable; @sg_dma and @sg_count are its SG list.
+ */
 static int lpu_parse_exec_objects(struct lpu_job *job, struct drm_file *file,
 				  const struct drm_lpu_cmd_exec *exec,
-				  struct lpu_sram **sram, struct lpu_bo **bo)
+				  struct lpu_sram **sram, dma_addr_t *sg_dma,
+				  u32 *sg_count)
 {
 	struct drm_gem_object *obj;
 	u64 stream_bytes;
@@ -128,7 +134,6 @@ static int lpu_parse_exec_objects(struct lpu_job *job, struct drm_file *file,
 	obj = lpu_job_get_bo(job, file, exec->stream_handle);
 	if (!obj)
 		return -ENOENT;
-	*bo = to_lpu_bo(obj);
 	if (exec->progress_syncobj) {
 		job->progress = drm_syncobj_find(file, exec->progress_syncobj);
 		if (!job->progress)
@@ -141,7 +146,7 @@ static int lpu_parse_exec_objects(struct lpu_job *job, struct drm_file *file,
 		       (u64)exec->stream_capacity * sizeof(__le32);
 	if (!lpu_range_ok(exec->stream_offset, stream_bytes, obj->size))
 		return -ERANGE;
-	return lpu_bo_prepare_dma(*bo);
+	return lpu_gem_dma_list(obj, true, sg_dma, sg_count);
 }
 
 static int lpu_parse_exec(struct lpu_job *job, struct drm_file *file,
@@ -151,7 +156,8 @@ static int lpu_parse_exec(struct lpu_job *job, struct drm_file *file,
 	struct lpu_device *ldev = job->lfile->ldev;
 	struct lpu_hw_exec_params *p;
 	struct lpu_sram *sram;
-	struct lpu_bo *bo;
+	dma_addr_t sg_dma;
+	u32 sg_count;
 	int ret;
 
 	/* One program per job: its progress is the job's progress. */
@@ -160,7 +166,8 @@ static int lpu_parse_exec(struct lpu_job *job, struct drm_file *file,
 	ret = lpu_check_exec_fields(exec);
 	if (ret)
 		return ret;
-	ret = lpu_parse_exec_objects(job, file, exec, &sram, &bo);
+	ret = lpu_parse_exec_objects(job, file, exec, &sram, &sg_dma,
+				     &sg_count);
 	if (ret)
 		return ret;
 
@@ -175,8 +182,8 @@ static int lpu_parse_exec(struct lpu_job *job, struct drm_file *file,
 	p->temperature = cpu_to_le32(exec->temperature);
 	p->top_p = cpu_to_le32(exec->top_p);
 	p->seed = cpu_to_le64(exec->seed);
-	p->stream_sg_addr = cpu_to_le64(bo->sg_dma);
-	p->stream_sg_count = cpu_to_le32(bo->sg_count);
+	p->stream_sg_addr = cpu_to_le64(sg_dma);
+	p->stream_sg_count = cpu_to_le32(sg_count);
 	p->stream_capacity = cpu_to_le32(exec->stream_capacity);
 	p->stream_sg_offset = cpu_to_le64(exec->stream_offset);
 	job->exec_params = p;

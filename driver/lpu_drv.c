@@ -35,7 +35,7 @@
 
 static u64 lpu_device_caps(struct lpu_device *ldev)
 {
-	u64 caps = DRM_LPU_CAP_TIMELINE;
+	u64 caps = DRM_LPU_CAP_TIMELINE | DRM_LPU_CAP_USERPTR;
 
 	if (ldev->hw_caps & LPU_CAP_DMA_SG)
 		caps |= DRM_LPU_CAP_DMA_SG;
@@ -150,6 +150,7 @@ static const struct drm_ioctl_desc lpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(LPU_SRAM_FREE, lpu_sram_free_ioctl, 0),
 	DRM_IOCTL_DEF_DRV(LPU_SUBMIT, lpu_submit_ioctl, 0),
 	DRM_IOCTL_DEF_DRV(LPU_JOB_CANCEL, lpu_job_cancel_ioctl, 0),
+	DRM_IOCTL_DEF_DRV(LPU_BO_USERPTR, lpu_bo_userptr_ioctl, 0),
 };
 
 static const struct file_operations lpu_fops = {

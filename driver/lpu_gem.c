@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * lpu: host-memory buffers, backed by drm_gem_shmem.
+ * lpu: host-memory buffers backed by drm_gem_shmem, the device SG lists
+ * of all buffers, and the buffer ioctls. Buffers over user memory are in
+ * lpu_userptr.c.
  *
  * Copyright (C) 2026 The lpu authors
  */
@@ -21,8 +23,7 @@ static void lpu_bo_free(struct drm_gem_object *obj)
 	struct lpu_bo *bo = to_lpu_bo(obj);
 
 	if (bo->sg)
-		dma_free_coherent(obj->dev->dev, bo->sg_count * sizeof(*bo->sg),
-				  bo->sg, bo->sg_dma);
+		lpu_hw_sg_free(obj->dev->dev, bo->sg, bo->sg_dma, bo->sg_count);
 	mutex_destroy(&bo->sg_lock);
 	drm_gem_shmem_free(&bo->base);
 }
@@ -86,13 +87,36 @@ static void lpu_sgt_fill_runs(struct sg_table *sgt, struct lpu_hw_sg *out)
 	}
 }
 
+/*
+ * Build the device SG list of the DMA-mapped @sgt in coherent memory, one
+ * entry per run of bus-contiguous segments. NULL when out of memory.
+ */
+struct lpu_hw_sg *lpu_hw_sg_build(struct device *dev, struct sg_table *sgt,
+				  dma_addr_t *sg_dma, u32 *sg_count)
+{
+	u32 runs = lpu_sgt_count_runs(sgt);
+	struct lpu_hw_sg *sg;
+
+	sg = dma_alloc_coherent(dev, runs * sizeof(*sg), sg_dma, GFP_KERNEL);
+	if (!sg)
+		return NULL;
+	lpu_sgt_fill_runs(sgt, sg);
+	*sg_count = runs;
+	return sg;
+}
+
+void lpu_hw_sg_free(struct device *dev, struct lpu_hw_sg *sg,
+		    dma_addr_t sg_dma, u32 sg_count)
+{
+	dma_free_coherent(dev, sg_count * sizeof(*sg), sg, sg_dma);
+}
+
 /* Pin and map the buffer and build its device SG list, once. */
-int lpu_bo_prepare_dma(struct lpu_bo *bo)
+static int lpu_bo_prepare_dma(struct lpu_bo *bo)
 {
 	struct device *dev = bo->base.base.dev->dev;
 	struct sg_table *sgt;
 	int ret = 0;
-	u32 runs;
 
 	mutex_lock(&bo->sg_lock);
 	if (bo->sg)
@@ -103,19 +127,52 @@ int lpu_bo_prepare_dma(struct lpu_bo *bo)
 		ret = PTR_ERR(sgt);
 		goto out_unlock;
 	}
-	runs = lpu_sgt_count_runs(sgt);
-	bo->sg = dma_alloc_coherent(dev, runs * sizeof(*bo->sg), &bo->sg_dma,
-				    GFP_KERNEL);
-	if (!bo->sg) {
+	bo->sg = lpu_hw_sg_build(dev, sgt, &bo->sg_dma, &bo->sg_count);
+	if (!bo->sg)
 		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	lpu_sgt_fill_runs(sgt, bo->sg);
-	bo->sg_count = runs;
 
 out_unlock:
 	mutex_unlock(&bo->sg_lock);
 	return ret;
+}
+
+/**
+ * lpu_gem_dma_list - the device SG list of a buffer, for a DMA or EXEC
+ * @obj: a shmem or userptr buffer
+ * @device_writes: the card is to write the buffer
+ * @sg_dma: out: bus address of the device SG list
+ * @sg_count: out: its entries
+ *
+ * A shmem buffer is pinned and mapped at its first use and stays so until
+ * it is freed; a userptr buffer was when it was made.
+ *
+ * Return: 0, -EACCES when @device_writes and the buffer is read-only,
+ * or the error of pinning and mapping a shmem buffer (-ENOMEM).
+ */
+int lpu_gem_dma_list(struct drm_gem_object *obj, bool device_writes,
+		     dma_addr_t *sg_dma, u32 *sg_count)
+{
+	struct lpu_userptr *up;
+	struct lpu_bo *bo;
+	int ret;
+
+	if (lpu_gem_is_userptr(obj)) {
+		up = to_lpu_userptr(obj);
+		if (device_writes && up->read_only)
+			return -EACCES;
+		*sg_dma = up->sg_dma;
+		*sg_count = up->sg_count;
+		return 0;
+	}
+
+	bo = to_lpu_bo(obj);
+	ret = lpu_bo_prepare_dma(bo);
+	if (ret)
+		return ret;
+	/* Set once under sg_lock by the call above, constant since. */
+	*sg_dma = bo->sg_dma;
+	*sg_count = bo->sg_count;
+	return 0;
 }
 
 int lpu_bo_create_ioctl(struct drm_device *dev, void *data,
@@ -154,6 +211,11 @@ int lpu_bo_mmap_offset_ioctl(struct drm_device *dev, void *data,
 	obj = drm_gem_object_lookup(file, args->handle);
 	if (!obj)
 		return -ENOENT;
+	/* Userptr buffers are the caller's memory already: no mmap. */
+	if (!obj->funcs->mmap) {
+		drm_gem_object_put(obj);
+		return -EINVAL;
+	}
 	ret = drm_gem_create_mmap_offset(obj);
 	if (!ret)
 		args->offset = drm_vma_node_offset_addr(&obj->vma_node);

@@ -10,7 +10,8 @@
 #include "lpu_test.h"
 
 #define KNOWN_CAPS (DRM_LPU_CAP_DMA_SG | DRM_LPU_CAP_FENCE | \
-		    DRM_LPU_CAP_EXEC | DRM_LPU_CAP_TIMELINE)
+		    DRM_LPU_CAP_EXEC | DRM_LPU_CAP_TIMELINE | \
+		    DRM_LPU_CAP_USERPTR)
 
 static int query_raw(int fd, void *info, uint32_t size, uint32_t flags,
 		     uint32_t *size_out)

@@ -44,6 +44,7 @@ static const struct {
 	{ DRM_LPU_CAP_FENCE, "fence" },
 	{ DRM_LPU_CAP_EXEC, "exec" },
 	{ DRM_LPU_CAP_TIMELINE, "timeline" },
+	{ DRM_LPU_CAP_USERPTR, "userptr" },
 };
 
 static const char *prog = "lpu-smi";

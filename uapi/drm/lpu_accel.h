@@ -56,6 +56,8 @@ extern "C" {
  *   or allocation is -ERANGE.)
  * - -ENOSPC: not enough free SRAM.
  * - -EFAULT: a user pointer that cannot be read or written.
+ * - -EACCES: a command would make the card write into a buffer made
+ *   read-only (%DRM_LPU_BO_USERPTR_READ_ONLY).
  * - -ENODEV: the card has been removed.
  * - -ENOMEM: out of kernel memory.
  *
@@ -74,6 +76,7 @@ extern "C" {
 #define DRM_LPU_SRAM_FREE		0x04
 #define DRM_LPU_SUBMIT			0x05
 #define DRM_LPU_JOB_CANCEL		0x06
+#define DRM_LPU_BO_USERPTR		0x07
 
 #define DRM_IOCTL_LPU_QUERY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_QUERY, struct drm_lpu_query)
@@ -90,6 +93,8 @@ extern "C" {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_SUBMIT, struct drm_lpu_submit)
 #define DRM_IOCTL_LPU_JOB_CANCEL \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_LPU_JOB_CANCEL, struct drm_lpu_job_cancel)
+#define DRM_IOCTL_LPU_BO_USERPTR \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_BO_USERPTR, struct drm_lpu_bo_userptr)
 
 /**
  * DOC: Capabilities
@@ -104,11 +109,14 @@ extern "C" {
  *	The card runs programs (the %DRM_LPU_CMD_EXEC command).
  * %DRM_LPU_CAP_TIMELINE
  *	Submit accepts timeline syncobj points.
+ * %DRM_LPU_CAP_USERPTR
+ *	&DRM_IOCTL_LPU_BO_USERPTR: buffers over the caller's own memory.
  */
 #define DRM_LPU_CAP_DMA_SG		0x1ULL
 #define DRM_LPU_CAP_FENCE		0x2ULL
 #define DRM_LPU_CAP_EXEC		0x4ULL
 #define DRM_LPU_CAP_TIMELINE		0x8ULL
+#define DRM_LPU_CAP_USERPTR		0x10ULL
 
 /**
  * struct drm_lpu_device_info - what &DRM_IOCTL_LPU_QUERY returns
@@ -178,6 +186,47 @@ struct drm_lpu_bo_create {
 	/** @size: in: bytes, 1..max_bo_size; out: the rounded-up size */
 	__u64 size;
 	/** @flags: in: must be 0 */
+	__u32 flags;
+	/** @handle: out: GEM handle of the new buffer */
+	__u32 handle;
+};
+
+/* Flags of &drm_lpu_bo_userptr.flags */
+#define DRM_LPU_BO_USERPTR_READ_ONLY	0x1
+
+/**
+ * struct drm_lpu_bo_userptr - a buffer over the caller's own memory
+ *
+ * Makes a buffer of the pages that back [@addr, @addr + @size) in the
+ * calling process: anonymous memory, or a file mapped with mmap() (the
+ * file's page cache, so a file can be DMAed to SRAM without a copy). The
+ * pages are pinned when the buffer is made and stay pinned until it is
+ * closed (&DRM_IOCTL_GEM_CLOSE or closing the file); later changes to the
+ * process's mappings (munmap(), mremap()) do not change which pages the
+ * buffer holds. The pinned bytes count against the caller's
+ * RLIMIT_MEMLOCK unless it has CAP_IPC_LOCK.
+ *
+ * The buffer is used by handle in DMA and EXEC commands like any other; it
+ * cannot be mapped through the accel node (&DRM_IOCTL_LPU_BO_MMAP_OFFSET
+ * fails with -EINVAL) nor exported (DRM_IOCTL_PRIME_HANDLE_TO_FD fails
+ * with -EOPNOTSUPP). With %DRM_LPU_BO_USERPTR_READ_ONLY the pages are
+ * pinned for reading only (a read-only mapping is enough) and the card
+ * only reads them: %DRM_LPU_CMD_DMA_FROM_SRAM into the buffer, and EXEC
+ * with the buffer as parameter block or stream, fail with -EACCES.
+ * Without it the range must be writable.
+ *
+ * Errors: -EINVAL for unknown @flags, a zero @size, or an @addr or @size
+ * that is not a multiple of the page size; -E2BIG for a @size above
+ * &drm_lpu_device_info.max_bo_size; -EFAULT when a page of the range is
+ * not mapped or lacks the access asked for; -ENOMEM when out of memory or
+ * over RLIMIT_MEMLOCK.
+ */
+struct drm_lpu_bo_userptr {
+	/** @addr: in: start of the range, page-aligned */
+	__u64 addr;
+	/** @size: in: bytes, a multiple of the page size, 1..max_bo_size */
+	__u64 size;
+	/** @flags: in: 0 or %DRM_LPU_BO_USERPTR_READ_ONLY */
 	__u32 flags;
 	/** @handle: out: GEM handle of the new buffer */
 	__u32 handle;
