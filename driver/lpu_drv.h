@@ -83,10 +83,12 @@ struct lpu_device {
 
 	struct lpu_queue queues[LPU_MAX_QUEUES];
 
-	/* @sram_lock protects @sram_mm, @sram_used and the SRAM_CLEAR regs */
+	/* @sram_lock protects @sram_mm, @sram_used, @sram_dirty, SRAM_CLEAR */
 	struct mutex sram_lock;
 	struct drm_mm sram_mm;
 	u64 sram_used;
+	/* a clear on release failed: clear every range when handed out */
+	bool sram_dirty;
 
 	/* @reset_lock serialises queue recovery with PCI resets */
 	struct mutex reset_lock;

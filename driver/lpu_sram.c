@@ -3,8 +3,12 @@
  * lpu: card SRAM allocations, per open file.
  *
  * SRAM is not CPU-mappable; userspace fills and reads it with DMA jobs. A
- * drm_mm manages the address space. Every range is cleared by the card
- * before it is handed out, so no file sees what another left behind.
+ * drm_mm manages the address space. No file sees what another left
+ * behind: the card clears all of SRAM when the driver starts, and every
+ * range when it is released, before it goes back to the free space, so a
+ * new allocation is zero without waiting for a clear (loading a model
+ * costs the DMA only). Should a clear on release fail, the range still
+ * goes back, and from then on every range is cleared when handed out.
  *
  * Copyright (C) 2026 The lpu authors
  */
@@ -21,34 +25,6 @@
 #include "lpu_sram.h"
 
 #define LPU_SRAM_CLEAR_TIMEOUT_US	(2 * USEC_PER_SEC)
-
-static void lpu_sram_fini(struct drm_device *drm, void *arg)
-{
-	struct lpu_device *ldev = arg;
-
-	drm_mm_takedown(&ldev->sram_mm);
-}
-
-int lpu_sram_init(struct lpu_device *ldev)
-{
-	int ret;
-
-	ret = drmm_mutex_init(&ldev->drm, &ldev->sram_lock);
-	if (ret)
-		return ret;
-	drm_mm_init(&ldev->sram_mm, 0, ldev->sram_size);
-	return drmm_add_action_or_reset(&ldev->drm, lpu_sram_fini, ldev);
-}
-
-u64 lpu_sram_free_bytes(struct lpu_device *ldev)
-{
-	u64 used;
-
-	mutex_lock(&ldev->sram_lock);
-	used = ldev->sram_used;
-	mutex_unlock(&ldev->sram_lock);
-	return ldev->sram_size - used;
-}
 
 /* Have the card zero @size bytes of SRAM at @addr. */
 static int lpu_sram_clear_locked(struct lpu_device *ldev, u64 addr, u64 size)
@@ -74,12 +50,55 @@ static int lpu_sram_clear_locked(struct lpu_device *ldev, u64 addr, u64 size)
 	return 0;
 }
 
+static void lpu_sram_fini(struct drm_device *drm, void *arg)
+{
+	struct lpu_device *ldev = arg;
+
+	drm_mm_takedown(&ldev->sram_mm);
+}
+
+int lpu_sram_init(struct lpu_device *ldev)
+{
+	int ret;
+
+	ret = drmm_mutex_init(&ldev->drm, &ldev->sram_lock);
+	if (ret)
+		return ret;
+	drm_mm_init(&ldev->sram_mm, 0, ldev->sram_size);
+	ret = drmm_add_action_or_reset(&ldev->drm, lpu_sram_fini, ldev);
+	if (ret)
+		return ret;
+	/* whatever an earlier driver or a program left: free space is zero */
+	mutex_lock(&ldev->sram_lock);
+	ret = lpu_sram_clear_locked(ldev, 0, ldev->sram_size);
+	mutex_unlock(&ldev->sram_lock);
+	return ret;
+}
+
+u64 lpu_sram_free_bytes(struct lpu_device *ldev)
+{
+	u64 used;
+
+	mutex_lock(&ldev->sram_lock);
+	used = ldev->sram_used;
+	mutex_unlock(&ldev->sram_lock);
+	return ldev->sram_size - used;
+}
+
 static void lpu_sram_release(struct kref *ref)
 {
 	struct lpu_sram *sram = container_of(ref, struct lpu_sram, ref);
 	struct lpu_device *ldev = sram->ldev;
 
+	int idx;
+
 	mutex_lock(&ldev->sram_lock);
+	if (drm_dev_enter(&ldev->drm, &idx)) {
+		if (lpu_sram_clear_locked(ldev, sram->node.start,
+					  sram->node.size))
+			ldev->sram_dirty = true;
+		drm_dev_exit(idx);
+	}
 	drm_mm_remove_node(&sram->node);
 	ldev->sram_used -= sram->node.size;
 	mutex_unlock(&ldev->sram_lock);
@@ -132,13 +151,13 @@ static struct lpu_sram *lpu_sram_create(struct lpu_device *ldev, u64 size)
 	mutex_lock(&ldev->sram_lock);
 	ret = drm_mm_insert_node_generic(&ldev->sram_mm, &sram->node, size,
 					 LPU_SRAM_ALIGN, 0, DRM_MM_INSERT_BEST);
-	if (!ret) {
+	if (!ret && ldev->sram_dirty) {
 		ret = lpu_sram_clear_locked(ldev, sram->node.start, size);
 		if (ret)
 			drm_mm_remove_node(&sram->node);
-		else
-			ldev->sram_used += size;
 	}
+	if (!ret)
+		ldev->sram_used += size;
 	mutex_unlock(&ldev->sram_lock);
 	drm_dev_exit(idx);
 

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "lpu_card.h"
 
 /* ---- fake host memory -------------------------------------------------- */
@@ -448,6 +451,48 @@ START_TEST(test_no_abort_callback)
     ck_assert_uint_eq(le64toh(raw.info), l);
     ck_assert_int_eq(memcmp(card.sram, fh.mem + SRC_AREA, l), 0);
     ck_assert_int_eq(fh.polls, 0);
+}
+END_TEST
+
+/* Pages of the span [off, off + len) of SRAM that are in memory. */
+static size_t sram_resident(uint64_t off, uint64_t len)
+{
+    static unsigned char vec[SRAM_SIZE / 4096];
+    size_t i, n = 0, pg = (size_t)sysconf(_SC_PAGESIZE);
+
+    ck_assert_int_eq(mincore(card.sram + off, len, vec), 0);
+    for (i = 0; i < len / pg; i++) {
+        n += vec[i] & 1;
+    }
+    return n;
+}
+
+/*
+ * A clear keeps SRAM that was written in memory (a DMA into it afterwards
+ * costs no page faults) and never commits SRAM that was not.
+ */
+START_TEST(test_sram_clear_residency)
+{
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const uint64_t span = SRAM_SIZE / 2;
+    size_t before;
+
+    ck_assert(card.sram_mmapped);
+    memset(card.sram, 0x5a, span);
+    ck_assert_uint_eq(sram_resident(0, span), span / pg);
+    ck_assert_int_eq(lpu_card_sram_clear(&card, 0, span), 0);
+    ck_assert(sram_is_zero(0, span));
+    ck_assert_uint_eq(sram_resident(0, span), span / pg);
+
+    /*
+     * never written (some pages may be in memory all the same, with the
+     * huge page of the first half): the clear brings in no page
+     */
+    before = sram_resident(span, span);
+    ck_assert_uint_lt(before, span / pg);
+    ck_assert_int_eq(lpu_card_sram_clear(&card, span, span), 0);
+    ck_assert_uint_le(sram_resident(span, span), before);
+    ck_assert(sram_is_zero(span, span));
 }
 END_TEST
 
@@ -893,6 +938,7 @@ static Suite *card_suite(void)
     tcase_add_test(core, test_dma_sram_end);
     tcase_add_test(core, test_no_abort_callback);
     tcase_add_test(core, test_sram_clear);
+    tcase_add_test(core, test_sram_clear_residency);
     suite_add_tcase(s, core);
 
     tcase_add_checked_fixture(errors, setup, teardown);

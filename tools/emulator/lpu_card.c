@@ -63,6 +63,10 @@ int lpu_card_init(struct lpu_card *card, uint64_t sram_size)
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p != MAP_FAILED) {
         card->sram_mmapped = true;
+#ifdef MADV_HUGEPAGE
+        /* first touches then cost a fault per 2 MiB, not per 4 KiB */
+        (void)madvise(p, (size_t)sram_size, MADV_HUGEPAGE);
+#endif
     } else {
         p = calloc(1, (size_t)sram_size);
         if (!p) {
@@ -86,32 +90,69 @@ void lpu_card_fini(struct lpu_card *card)
     memset(card, 0, sizeof(*card));
 }
 
-/* Spans at least this long are dropped from the mapping instead of zeroed. */
-#define CLEAR_DROP_MIN          (2u << 20)
+/* Pages whose residency one mincore() call asks about. */
+#define CLEAR_BATCH_PAGES       4096u
 
 /*
- * Zero SRAM bytes. Large page-aligned spans of the anonymous mapping are
- * handed back to the kernel (they read as zero again and stop using host
- * memory); the rest is memset.
+ * Zero a page-aligned span of the anonymous mapping, run by run of pages
+ * of equal residency: pages in memory are zeroed in place and stay there
+ * (so the next DMA into them costs no page faults, as with real SRAM),
+ * the others are dropped with MADV_DONTNEED (never touched: nothing to
+ * do; swapped out: the swap copy goes), so a clear never commits memory.
+ * Returns false when the kernel refused, and nothing is known.
  */
+static bool clear_mapped(uint8_t *start, size_t len, size_t pg)
+{
+    unsigned char vec[CLEAR_BATCH_PAGES];
+    size_t done = 0;
+
+    while (done < len) {
+        size_t n = (len - done) / pg, i = 0;
+
+        if (n > CLEAR_BATCH_PAGES) {
+            n = CLEAR_BATCH_PAGES;
+        }
+        if (mincore(start + done, n * pg, vec) != 0) {
+            return false;
+        }
+        while (i < n) {
+            size_t j = i;
+            bool resident = vec[i] & 1;
+
+            while (j < n && (vec[j] & 1) == resident) {
+                j++;
+            }
+            if (resident) {
+                memset(start + done + i * pg, 0, (j - i) * pg);
+            } else if (madvise(start + done + i * pg, (j - i) * pg,
+                               MADV_DONTNEED) != 0) {
+                return false;
+            }
+            i = j;
+        }
+        done += n * pg;
+    }
+    return true;
+}
+
+/* Zero SRAM bytes: whole pages of the mapping by clear_mapped(), the rest
+ * (and everything when SRAM is not a mapping) with memset. */
 static void clear_range(struct lpu_card *card, uint64_t base, uint64_t len)
 {
-#ifdef MADV_DONTNEED
     uintptr_t start = (uintptr_t)(card->sram + base);
     uintptr_t end = start + (uintptr_t)len;
     long pg = sysconf(_SC_PAGESIZE);
 
-    if (card->sram_mmapped && pg > 0 && len >= CLEAR_DROP_MIN) {
+    if (card->sram_mmapped && pg > 0) {
         uintptr_t a = (start + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
         uintptr_t b = end & ~((uintptr_t)pg - 1);
 
-        if (b > a && madvise((void *)a, b - a, MADV_DONTNEED) == 0) {
+        if (b > a && clear_mapped((uint8_t *)a, b - a, (size_t)pg)) {
             memset((void *)start, 0, a - start);
             memset((void *)b, 0, end - b);
             return;
         }
     }
-#endif
     memset(card->sram + base, 0, (size_t)len);
 }
 
