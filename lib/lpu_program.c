@@ -49,6 +49,7 @@ struct lpu_program_priv {
 	struct lpu_insn *text;	/* aligned copy of .text, or NULL */
 	uint8_t *vocab;		/* .lpu.vocab copied by detach or NULL */
 	size_t *vocab_index;	/* offset of each vocab record in .lpu.vocab */
+	bool vocab_pending;	/* LPU_PROGRAM_DEFER_VOCAB: not checked yet */
 };
 
 static struct lpu_program_priv *to_priv(const struct lpu_program *p)
@@ -703,9 +704,9 @@ static const uint8_t *sec_bytes(const struct lpu_program_priv *pp,
 	return pp->buf + s->shdr.sh_offset;
 }
 
-/* Validate pp->buf and fill in pp. */
+/* Validate pp->buf and fill in pp; @flags LPU_PROGRAM_*. */
 static int validate(const struct ctx *c, struct lpu_program_priv *pp,
-		    uint64_t card_sram)
+		    uint64_t card_sram, unsigned int flags)
 {
 	struct lpu_program *p = &pp->pub;
 	struct sec secs[SEC_COUNT] = { 0 };
@@ -782,7 +783,10 @@ static int validate(const struct ctx *c, struct lpu_program_priv *pp,
 	if (secs[SEC_VOCAB].index) {
 		p->vocab = sec_bytes(pp, &secs[SEC_VOCAB]);
 		p->vocab_size = secs[SEC_VOCAB].shdr.sh_size;
-		rc = check_vocab(c, pp);
+		if (flags & LPU_PROGRAM_DEFER_VOCAB)
+			pp->vocab_pending = true;
+		else
+			rc = check_vocab(c, pp);
 	}
 out:
 	elf_end(elf);
@@ -806,7 +810,8 @@ static void priv_free(struct lpu_program_priv *pp)
  * takes it in every case; else the caller keeps it (borrowed).
  */
 static int load(const struct ctx *c, const uint8_t *buf, size_t len,
-		bool owned, uint64_t card_sram, struct lpu_program **out)
+		bool owned, uint64_t card_sram, unsigned int flags,
+		struct lpu_program **out)
 {
 	struct lpu_program_priv *pp;
 	int rc;
@@ -820,7 +825,7 @@ static int load(const struct ctx *c, const uint8_t *buf, size_t len,
 	pp->buf = buf;
 	pp->len = len;
 	pp->owned = owned;
-	rc = validate(c, pp, card_sram);
+	rc = validate(c, pp, card_sram, flags);
 	if (rc) {
 		priv_free(pp);
 		return rc;
@@ -845,7 +850,24 @@ int lpu_program_from_memory(const void *buf, size_t len, uint64_t card_sram,
 		return fail(&c, -ENOMEM, "out of memory (%zu bytes)", len);
 	if (len)
 		memcpy(copy, buf, len);
-	return load(&c, copy, len, true, card_sram, out);
+	return load(&c, copy, len, true, card_sram, 0, out);
+}
+
+int lpu_program_from_memory_borrowed_flags(const void *buf, size_t len,
+					   uint64_t card_sram,
+					   unsigned int flags,
+					   struct lpu_program **out, char *err,
+					   size_t errlen)
+{
+	const struct ctx c = { NULL, err, errlen };
+
+	if (!buf && len)
+		return fail(&c, -EINVAL, "no buffer");
+	if (flags & ~LPU_PROGRAM_DEFER_VOCAB)
+		return fail(&c, -EINVAL, "unknown flags 0x%x", flags);
+	/* never a NULL buffer, even for 0 bytes: image must point somewhere */
+	return load(&c, buf ? buf : (const uint8_t *)"", len, false,
+		    card_sram, flags, out);
 }
 
 int lpu_program_from_memory_borrowed(const void *buf, size_t len,
@@ -853,13 +875,22 @@ int lpu_program_from_memory_borrowed(const void *buf, size_t len,
 				     struct lpu_program **out, char *err,
 				     size_t errlen)
 {
-	const struct ctx c = { NULL, err, errlen };
+	return lpu_program_from_memory_borrowed_flags(buf, len, card_sram, 0,
+						      out, err, errlen);
+}
 
-	if (!buf && len)
-		return fail(&c, -EINVAL, "no buffer");
-	/* never a NULL buffer, even for 0 bytes: image must point somewhere */
-	return load(&c, buf ? buf : (const uint8_t *)"", len, false,
-		    card_sram, out);
+int lpu_program_check_vocab(struct lpu_program *p, char *err, size_t errlen)
+{
+	const struct ctx c = { NULL, err, errlen };
+	struct lpu_program_priv *pp = to_priv(p);
+	int rc;
+
+	if (!pp->vocab_pending)
+		return 0;
+	rc = check_vocab(&c, pp);
+	if (!rc)
+		pp->vocab_pending = false;
+	return rc;
 }
 
 int lpu_program_open(const char *path, uint64_t card_sram,
@@ -923,7 +954,7 @@ int lpu_program_open(const char *path, uint64_t card_sram,
 		len += r;
 	}
 	close(fd);
-	return load(&c, buf, len, true, card_sram, out);
+	return load(&c, buf, len, true, card_sram, 0, out);
 
 err_free:
 	free(buf);
@@ -999,7 +1030,7 @@ const uint8_t *lpu_program_vocab_token(const struct lpu_program *p,
 	const uint8_t *rec;
 	uint32_t bits;
 
-	if (!p->vocab || id >= p->note.vocab_size)
+	if (!p->vocab || id >= p->note.vocab_size || pp->vocab_pending)
 		return NULL;
 	rec = p->vocab + pp->vocab_index[id];
 	if (score) {

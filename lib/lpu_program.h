@@ -151,6 +151,40 @@ int lpu_program_from_memory_borrowed(const void *buf, size_t len,
 				     struct lpu_program **out, char *err,
 				     size_t errlen);
 
+/* Flags of lpu_program_from_memory_borrowed_flags() */
+#define LPU_PROGRAM_DEFER_VOCAB	0x1u	/* see below */
+
+/**
+ * lpu_program_from_memory_borrowed_flags() - validate in place, in steps
+ *
+ * As lpu_program_from_memory_borrowed(), with @flags:
+ *
+ * %LPU_PROGRAM_DEFER_VOCAB: the bytes of .lpu.vocab are neither read nor
+ * checked yet (everything else is): the caller may fill them in later,
+ * at their place in @buf, and then calls lpu_program_check_vocab().
+ * Until that succeeds, p->vocab points at the unchecked bytes and
+ * lpu_program_vocab_token() returns NULL. A loader uses this to send a
+ * checked program to the card while it is still reading the vocabulary,
+ * which only the host uses.
+ *
+ * Unknown flags: -EINVAL.
+ */
+int lpu_program_from_memory_borrowed_flags(const void *buf, size_t len,
+					   uint64_t card_sram,
+					   unsigned int flags,
+					   struct lpu_program **out, char *err,
+					   size_t errlen);
+
+/**
+ * lpu_program_check_vocab() - the deferred check of .lpu.vocab
+ *
+ * Checks p->vocab (the bytes in the buffer, or the copy
+ * lpu_program_detach() made) as lpu_program_from_memory() would have:
+ * the same rules, the same errors (-EINVAL, -ENOMEM) and messages. 0 at
+ * once when nothing is pending.
+ */
+int lpu_program_check_vocab(struct lpu_program *p, char *err, size_t errlen);
+
 /**
  * lpu_program_detach() - keep what a loaded program still needs
  * @p: the program

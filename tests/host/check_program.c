@@ -641,6 +641,54 @@ START_TEST(test_borrowed_in_place)
 }
 END_TEST
 
+/*
+ * LPU_PROGRAM_DEFER_VOCAB: everything but the vocabulary is checked, its
+ * bytes are not read (garbage there does not matter) until
+ * lpu_program_check_vocab(), which gives the verdict and message the
+ * whole check gives; vocab_token() answers only after it passed.
+ */
+START_TEST(test_borrowed_defer_vocab)
+{
+	struct lpu_program_desc d = base_desc();
+	char err[ERRLEN], err2[ERRLEN];
+	struct lpu_program *p, *q;
+	size_t len, voff, n;
+	uint8_t *raw = build_raw(&d, &len), *b = malloc(len);
+
+	voff = shdr_named(raw, ".lpu.vocab")->sh_offset;
+	memcpy(b, raw, len);
+	memset(b + voff, 0xee, vocab_len);	/* not read yet */
+	ck_assert_int_eq(lpu_program_from_memory_borrowed_flags(
+			 b, len, FOOTPRINT, LPU_PROGRAM_DEFER_VOCAB, &p, err,
+			 sizeof(err)), 0);
+	ck_assert_ptr_eq(p->vocab, b + voff);
+	ck_assert_ptr_null(lpu_program_vocab_token(p, 1, &n, NULL));
+	/* malformed: the verdict and message of the whole check */
+	ck_assert_int_eq(lpu_program_check_vocab(p, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(lpu_program_from_memory(b, len, FOOTPRINT, &q, err2,
+						 sizeof(err2)), -EINVAL);
+	ck_assert_str_eq(err, err2);
+	ck_assert_ptr_null(lpu_program_vocab_token(p, 1, &n, NULL));
+	/* the bytes arrive: checked, and the tokens are there */
+	memcpy(b + voff, raw + voff, vocab_len);
+	ck_assert_int_eq(lpu_program_check_vocab(p, err, sizeof(err)), 0);
+	ck_assert_mem_eq(lpu_program_vocab_token(p, 1, &n, NULL), "hello", 5);
+	ck_assert_int_eq(lpu_program_check_vocab(p, err, sizeof(err)), 0);
+	lpu_program_free(p);
+
+	/* without the flag the bytes are checked at once; unknown flags */
+	memset(b + voff, 0xee, vocab_len);
+	ck_assert_int_eq(lpu_program_from_memory_borrowed_flags(
+			 b, len, FOOTPRINT, 0, &p, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(lpu_program_from_memory_borrowed_flags(
+			 raw, len, FOOTPRINT, 0x2, &p, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "unknown flags 0x2");
+	free(b);
+	free(raw);
+}
+END_TEST
+
 /* .text at an address that is not 4-byte aligned: copied, nothing else. */
 START_TEST(test_borrowed_misaligned)
 {
@@ -1730,6 +1778,7 @@ static Suite *program_suite(void)
 	tcase_add_test(tc, test_fill_window);
 	tcase_add_test(tc, test_borrowed_in_place);
 	tcase_add_test(tc, test_borrowed_misaligned);
+	tcase_add_test(tc, test_borrowed_defer_vocab);
 	tcase_add_test(tc, test_detach_owned);
 	tcase_add_test(tc, test_minimal);
 	tcase_add_test(tc, test_card_fit_exact);
