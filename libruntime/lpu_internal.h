@@ -93,6 +93,12 @@ struct lpu_model {
 	struct lpu_device *dev;
 	struct lpu_program *prog;
 	char name[256];			/* the file, or "<memory>" */
+	/*
+	 * What prog borrows, when it was not detached: the private copy of
+	 * a file loaded from its pages (lpu_model.c), unmapped at unload.
+	 */
+	void *keep;
+	size_t keep_len;
 	uint32_t sram_handle;
 	uint64_t sram_size;
 	atomic_bool busy;		/* a stream runs */

@@ -90,6 +90,8 @@ struct fake_bo {
 	bool used;
 	uint64_t size;
 	uint8_t *mem;
+	bool user;		/* DRM_IOCTL_LPU_BO_USERPTR: mem is the caller's */
+	bool read_only;
 };
 
 struct fake_sram {
@@ -129,6 +131,8 @@ static struct fake {
 	uint64_t other_used;		/* SRAM held by "other files" */
 	int sram_alloc_error;		/* forced SRAM_ALLOC errno */
 	int bo_create_error;		/* forced BO_CREATE errno */
+	int userptr_error;		/* forced BO_USERPTR errno */
+	unsigned int userptr_budget;	/* > 0: BO_USERPTRs before -ENOMEM */
 	int dma_error;			/* a job with DMA fails with this */
 	struct fake_bo bo[FAKE_MAX];
 	struct fake_sram sram[FAKE_MAX];
@@ -140,7 +144,7 @@ static struct fake {
 	uint64_t next_job;
 	/* counters the tests look at */
 	unsigned int n_sram_alloc, n_submit, n_cancel, n_eventfd;
-	unsigned int n_bo_create;
+	unsigned int n_bo_create, n_userptr;
 	uint64_t dma_bytes;
 	uint32_t last_queue;
 	struct drm_lpu_cmd last_exec;
@@ -526,8 +530,36 @@ static int fake_card_ioctl(unsigned long req, void *arg)
 		ck_assert_msg(!fk.run.active || fk.run.stream < bo->mem ||
 			      fk.run.stream >= bo->mem + bo->size,
 			      "the stream buffer was closed while its program runs");
-		free(bo->mem);
+		if (!bo->user)
+			free(bo->mem);
 		memset(bo, 0, sizeof(*bo));
+		return 0;
+	}
+	case DRM_IOCTL_LPU_BO_USERPTR: {
+		struct drm_lpu_bo_userptr *u = arg;
+
+		if (!(fk.info.caps & DRM_LPU_CAP_USERPTR))
+			return fake_errno(EINVAL);	/* unknown ioctl */
+		if (u->flags & ~DRM_LPU_BO_USERPTR_READ_ONLY || !u->size ||
+		    u->addr % 4096 || u->size % 4096)
+			return fake_errno(EINVAL);
+		if (u->size > fk.info.max_bo_size)
+			return fake_errno(E2BIG);
+		if (fk.userptr_error)
+			return fake_errno(fk.userptr_error);
+		if (fk.userptr_budget && fk.n_userptr == fk.userptr_budget)
+			return fake_errno(ENOMEM);	/* RLIMIT_MEMLOCK */
+		for (i = 0; i < FAKE_MAX && fk.bo[i].used; i++)
+			;
+		if (i == FAKE_MAX)
+			return fake_errno(ENOMEM);
+		fk.bo[i].size = u->size;
+		fk.bo[i].mem = (uint8_t *)(uintptr_t)u->addr;
+		fk.bo[i].user = true;
+		fk.bo[i].read_only = u->flags & DRM_LPU_BO_USERPTR_READ_ONLY;
+		fk.bo[i].used = true;
+		fk.n_userptr++;
+		u->handle = i + 1;
 		return 0;
 	}
 	case DRM_IOCTL_LPU_SRAM_ALLOC: {
@@ -1214,7 +1246,8 @@ START_TEST(test_model_memory)
 END_TEST
 
 /* Every file of the malformed corpus: the validator's errno and message. */
-START_TEST(test_model_malformed)
+/* Every malformed file fails as the validator says, with its message. */
+static void check_malformed(bool userptr)
 {
 	static const struct {
 		const char *name;
@@ -1231,6 +1264,8 @@ START_TEST(test_model_malformed)
 	unsigned int i;
 
 	fake_setup();
+	if (userptr)
+		fk.info.caps |= DRM_LPU_CAP_USERPTR;
 	dev = fake_open_device();
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		char path[PATH_MAX], err[512] = "";
@@ -1252,8 +1287,16 @@ START_TEST(test_model_malformed)
 	/* rejected before anything reached the card */
 	ck_assert_uint_eq(fk.n_sram_alloc, 0);
 	ck_assert_uint_eq(fk.n_submit, 0);
+	ck_assert_uint_eq(fk.n_userptr, 0);
 	lpu_device_close(dev);
 	fake_teardown();
+}
+
+/* Through the staging buffer, and from the file's pages: same verdicts. */
+START_TEST(test_model_malformed)
+{
+	check_malformed(false);
+	check_malformed(true);
 }
 END_TEST
 
@@ -1488,6 +1531,187 @@ START_TEST(test_model_not_staged)
 END_TEST
 
 /* A footprint above the card's SRAM: the validator's -E2BIG. */
+/*
+ * With DRM_IOCTL_LPU_BO_USERPTR a file is loaded from its own pages: the
+ * image piece by piece (16 MiB and more each), .text from the validated
+ * private copy, no staging buffer; every userptr buffer is closed again.
+ */
+START_TEST(test_model_userptr)
+{
+	char dir[] = "/tmp/lpu-rt-XXXXXX", big[PATH_MAX];
+	const size_t image = 40u << 20;		/* three pieces */
+	struct lpu_tokenizer *tok;
+	struct lpu_device *dev;
+	struct lpu_program *p;
+	struct lpu_model *m;
+
+	fake_setup();
+	fk.info.caps |= DRM_LPU_CAP_USERPTR;
+	fk.info.sram_size = 64ULL << 20;
+	dev = fake_open_device();
+	ck_assert_int_eq(lpu_program_open(data_path("tiny.lpu"), 0, &p, NULL,
+					  0), 0);
+	ck_assert_uint_gt(p->image_size, 0);
+	m = must_load(dev, data_path("tiny.lpu"));
+	check_window(m, data_path("tiny.lpu"));
+	ck_assert_uint_eq(fk.n_userptr, 2);	/* the image, .text */
+	ck_assert_uint_eq(fk.n_bo_create, 0);
+	ck_assert_uint_eq(fake_bos(), 0);
+	ck_assert_ptr_null(dev->stage);
+	ck_assert_uint_eq(fk.dma_bytes, p->text_size + p->image_size);
+	/* what the model keeps is its own: the private copy of the file */
+	ck_assert_ptr_nonnull(m->keep);
+	ck_assert(inside(m->prog->text, m->keep, m->keep_len));
+	ck_assert(inside(m->prog->vocab, m->keep, m->keep_len));
+	ck_assert_mem_eq(m->prog->text, p->text, p->text_size);
+	ck_assert_mem_eq(m->prog->vocab, p->vocab, p->vocab_size);
+	ck_assert_int_eq(lpu_tokenizer_from_model(m, &tok), 0);
+	ck_assert_uint_eq(lpu_tokenizer_vocab_size(tok), p->note.vocab_size);
+	lpu_tokenizer_free(tok);
+	lpu_model_unload(m);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(big, sizeof(big), "%s/big.lpu", dir);
+	write_big_program(big, image);
+	fk.n_userptr = 0;
+	fk.dma_bytes = 0;
+	m = must_load(dev, big);
+	check_window(m, big);
+	ck_assert_uint_eq(fk.n_userptr, 3 + 1);
+	ck_assert_uint_eq(fk.n_bo_create, 0);
+	ck_assert_uint_eq(fake_bos(), 0);
+	ck_assert_uint_eq(fk.dma_bytes, image + 32);	/* + one HALT */
+	lpu_model_unload(m);
+
+	unlink(big);
+	rmdir(dir);
+	lpu_program_free(p);
+	lpu_device_close(dev);
+	fake_teardown();
+}
+END_TEST
+
+/*
+ * Pages that cannot be pinned (RLIMIT_MEMLOCK: -ENOMEM; -EFAULT) are no
+ * error: the rest of the image, and .text, are staged instead; the SRAM
+ * is the same.
+ */
+START_TEST(test_model_userptr_fallback)
+{
+	char dir[] = "/tmp/lpu-rt-XXXXXX", big[PATH_MAX];
+	const size_t image = 40u << 20;
+	static const int errs[] = { ENOMEM, EFAULT };
+	struct lpu_device *dev;
+	struct lpu_model *m;
+	unsigned int i;
+
+	fake_setup();
+	fk.info.caps |= DRM_LPU_CAP_USERPTR;
+	fk.info.sram_size = 64ULL << 20;
+	dev = fake_open_device();
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(big, sizeof(big), "%s/big.lpu", dir);
+	write_big_program(big, image);
+
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		fk.userptr_error = errs[i];
+		fk.dma_bytes = 0;
+		m = must_load(dev, big);
+		check_window(m, big);
+		ck_assert_uint_eq(fk.n_userptr, 0);
+		ck_assert_uint_eq(fk.dma_bytes, image + 32);
+		ck_assert_uint_eq(fake_bos(), 1);	/* the kept stage */
+		lpu_model_unload(m);
+		lpu_model_stage_free(dev);
+	}
+	fk.userptr_error = 0;
+
+	/* the first piece pinned, then the limit: the rest is staged */
+	for (i = 1; i <= 3; i++) {
+		fk.n_userptr = 0;
+		fk.userptr_budget = i;
+		fk.dma_bytes = 0;
+		m = must_load(dev, big);
+		check_window(m, big);
+		ck_assert_uint_eq(fk.n_userptr, i);
+		ck_assert_uint_eq(fk.dma_bytes, image + 32);
+		lpu_model_unload(m);
+		lpu_model_stage_free(dev);
+		ck_assert_uint_eq(fake_bos(), 0);
+	}
+	fk.userptr_budget = 0;
+
+	/* a failed DMA: its error, and nothing is left behind */
+	fk.dma_error = EIO;
+	ck_assert_int_eq(lpu_model_load(dev, big, &m), -EIO);
+	ck_assert_msg_has("DMA to SRAM failed");
+	ck_assert_uint_eq(fake_bos(), 0);
+	ck_assert_uint_eq(fake_sram_used(), 0);
+	fk.dma_error = 0;
+
+	unlink(big);
+	rmdir(dir);
+	lpu_device_close(dev);
+	fake_teardown();
+}
+END_TEST
+
+/*
+ * From the file's pages the vocabulary is checked while the card copies:
+ * a malformed one fails the load with the validator's verdict and
+ * message, and nothing is left (SRAM, buffers, syncobjs).
+ */
+START_TEST(test_model_userptr_vocab)
+{
+	char dir[] = "/tmp/lpu-rt-XXXXXX", bad[PATH_MAX], err[512] = "";
+	struct lpu_program *p, *q = NULL;
+	struct lpu_device *dev;
+	struct lpu_model *m = NULL;
+	uint8_t *bytes;
+	size_t len, voff;
+	FILE *f;
+
+	fake_setup();
+	fk.info.caps |= DRM_LPU_CAP_USERPTR;
+	dev = fake_open_device();
+	f = fopen(data_path("tiny.lpu"), "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	len = (size_t)ftell(f);
+	rewind(f);
+	bytes = malloc(len);
+	ck_assert_uint_eq(fread(bytes, 1, len, f), len);
+	fclose(f);
+	ck_assert_int_eq(lpu_program_from_memory_borrowed(bytes, len, 0, &p,
+							  NULL, 0), 0);
+	ck_assert_ptr_nonnull(p->vocab);
+	voff = (size_t)(p->vocab - bytes);
+	ck_assert_uint_gt(voff, p->image_file_offset);	/* after the image */
+	lpu_program_free(p);
+	/* the first record's length runs past the end of the section */
+	bytes[voff + 8] = 0xff;
+	bytes[voff + 9] = 0xff;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(bad, sizeof(bad), "%s/bad-vocab.lpu", dir);
+	write_file(bad, bytes, len);
+
+	ck_assert_int_eq(lpu_program_open(bad, fk.info.sram_size, &q, err,
+					  sizeof(err)), -EINVAL);
+	ck_assert_int_eq(lpu_model_load(dev, bad, &m), -EINVAL);
+	ck_assert_ptr_null(m);
+	ck_assert_str_eq(lpu_last_error(), err);
+	ck_assert_uint_gt(fk.n_userptr, 0);	/* it was on its way */
+	ck_assert_uint_eq(fake_bos(), 0);
+	ck_assert_uint_eq(fake_sram_used(), 0);
+
+	unlink(bad);
+	rmdir(dir);
+	free(bytes);
+	lpu_device_close(dev);
+	fake_teardown();
+}
+END_TEST
+
 START_TEST(test_model_e2big)
 {
 	struct lpu_device *dev;
@@ -2271,8 +2495,10 @@ int main(void)
 	const TTest *buf_e[] = { test_buffer_errors, NULL };
 	const TTest *mod_c[] = { test_model_core, test_model_memory,
 				  test_model_staging, test_model_not_staged,
-				  NULL };
+				  test_model_userptr,
+				  test_model_userptr_fallback, NULL };
 	const TTest *mod_e[] = { test_model_malformed, test_model_errors,
+				  test_model_userptr_vocab,
 				  test_model_e2big, test_model_enospc, NULL };
 	const TTest *str_c[] = { test_stream_core, test_stream_prompt,
 				  test_stream_model, test_stream_fd,
