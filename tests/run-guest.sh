@@ -21,14 +21,29 @@
 #                        "none" for no card
 #   --append ARGS        more kernel command line (lpu.modargs=..., ...)
 #   --extra-qemu-args A  more QEMU arguments (split on blanks)
+#   --host-service CMD   a channel from the guest to a program on the host:
+#                        a second serial port (the guest's /dev/ttyS1; the
+#                        kernel command line gets lpu.host=/dev/ttyS1, which
+#                        /init exports as LPU_HOST_SERVICE) on the FIFOs
+#                        $BUILD/guest/host.in (to the guest) and host.out
+#                        (from it). For every line the guest writes there
+#                        the program CMD runs on the host with the line's
+#                        words as arguments, and its last line of standard
+#                        output goes back as one line, or "error MESSAGE"
+#                        (its last line of standard error) if it fails.
+#                        One request at a time; CMD's stdin is /dev/null.
+#                        Log: $BUILD/guest/host-service.log. make demo
+#                        uses scripts/engine-service.sh (lpu-bench
+#                        --host-engine).
 #   -q, --quiet          do not copy the console to stdout
 #
 # Environment: QEMU (the QEMU binary; default: what scripts/build-qemu.sh
 # prints), BUILD (default build/), LPU_CACHE, LPU_KERNEL_DIR (the cached guest
 # kernel, default the newest), and the defaults of the options:
 # LPU_GUEST_TIMEOUT, LPU_TEST_TIMEOUT, LPU_BIOS, LPU_QEMU_DEVICE, LPU_APPEND,
-# LPU_QEMU_ARGS; what scripts/build-initramfs.sh reads (LPU_MODULE,
-# LPU_TEST_BIN, LPU_TOOLS_DIR, LPU_GUEST_EXTRA) passes through.
+# LPU_QEMU_ARGS, LPU_HOST_SERVICE_CMD; what scripts/build-initramfs.sh reads
+# (LPU_MODULE, LPU_TEST_BIN, LPU_TOOLS_DIR, LPU_GUEST_EXTRA) passes through
+# (the host service inherits the environment too).
 #
 # Output: the console (streamed, and in $BUILD/guest/console.log), then one
 # line per test "PASS|FAIL|SKIP <name> <seconds>", the count of QEMU
@@ -52,6 +67,7 @@ bios=${LPU_BIOS:-auto}
 device=${LPU_QEMU_DEVICE:-lpu-pci}
 append=${LPU_APPEND:-}
 extra_qemu=${LPU_QEMU_ARGS:-}
+host_service=${LPU_HOST_SERVICE_CMD:-}
 quiet=0
 
 die() { printf 'run-guest: %s\n' "$*" >&2; exit 2; }
@@ -77,6 +93,8 @@ while [ $# -gt 0 ]; do
 	--device) device=$2; shift 2 ;;
 	--append) append="$append $2"; shift 2 ;;
 	--extra-qemu-args) extra_qemu="$extra_qemu $2"; shift 2 ;;
+	--host-service) host_service=$2; shift 2 ;;
+	--host-service=*) host_service=${1#*=}; shift ;;
 	-q|--quiet) quiet=1; shift ;;
 	-h|--help) usage 0 ;;
 	*) note "unknown argument $1"; usage 2 ;;
@@ -90,6 +108,14 @@ fi
 for n in "$wall" "$test_timeout"; do
 	case $n in ''|*[!0-9]*) die "timeouts are whole seconds, not '$n'" ;; esac
 done
+if [ -n "$host_service" ]; then
+	case $host_service in
+	*/*) [ -x "$host_service" ] ||
+		die "--host-service: '$host_service' is not an executable" ;;
+	*) command -v "$host_service" > /dev/null ||
+		die "--host-service: no program '$host_service'" ;;
+	esac
+fi
 
 # --- inputs -----------------------------------------------------------------
 
@@ -150,6 +176,7 @@ if [ -n "$tests" ]; then
 fi
 cmdline+=" lpu.timeout=$test_timeout"
 [ "$bench" = 1 ] || cmdline+=" lpu.bench=0"
+[ -z "$host_service" ] || cmdline+=" lpu.host=/dev/ttyS1"
 [ -z "$append" ] || cmdline+=" ${append# }"
 # x86 COMMAND_LINE_SIZE is 2048, and the kernel cuts the rest off silently.
 [ ${#cmdline} -lt 2000 ] ||
@@ -167,6 +194,15 @@ qemu_args() { # bios
 	[ "$device" = none ] || a+=(-device "$device")
 	a+=(-kernel "$kernel_dir/vmlinuz" -initrd "$initrd")
 	a+=(-d guest_errors -D "$errlog")
+	if [ -n "$host_service" ]; then
+		# QEMU opens $hs.in (read: to the guest) and $hs.out (written:
+		# from the guest), both O_RDWR. An isa-serial -device drops
+		# -nographic's default serial port, so the console (port 0,
+		# ttyS0, with the monitor on Ctrl-A c) is named here.
+		# shellcheck disable=SC2054 # the commas are QEMU's
+		a+=(-serial mon:stdio -chardev "pipe,id=lpuhost,path=$hs"
+			-device isa-serial,chardev=lpuhost,index=1)
+	fi
 	# shellcheck disable=SC2206 # split on blanks, as documented
 	a+=($extra_qemu)
 	local c=$cmdline
@@ -175,12 +211,82 @@ qemu_args() { # bios
 	printf '%s\0' "${a[@]}"
 }
 
+# --- the host service (--host-service) -----------------------------------------
+
+hs=$gdir/host
+hs_log=$gdir/host-service.log
+hs_pid=
+
+# One request: run CMD with the words of the line, print the reply line.
+service_request() { # line
+	local -a words
+	local rc=0 reply
+	read -r -a words <<< "$1"
+	[ ${#words[@]} -gt 0 ] || return 0
+	printf 'request: %s\n' "$1" >> "$hs_log"
+	# a session of its own, so that a stop takes its children along
+	setsid -w "$host_service" "${words[@]}" < /dev/null \
+		> "$hs.stdout" 2> "$hs.stderr" &
+	hs_cpid=$!
+	wait "$hs_cpid" || rc=$?
+	hs_cpid=
+	sed 's/^/  stderr: /' "$hs.stderr" >> "$hs_log"
+	if [ "$rc" = 0 ]; then
+		reply=$(tr -d '\r' < "$hs.stdout" | sed '/^$/d' | tail -n 1)
+		[ -n "$reply" ] || reply="error $host_service printed nothing"
+	else
+		reply=$(tr -d '\r' < "$hs.stderr" | sed '/^$/d' | tail -n 1)
+		reply="error ${reply:-$host_service: exit status $rc}"
+	fi
+	printf 'reply: %s\n' "$reply" >> "$hs_log"
+	printf '%s\n' "$reply"
+}
+
+# The loop, in the background until service_stop: requests from $hs.out,
+# replies into $hs.in. Both FIFOs open read-write, so that neither open
+# blocks (QEMU may not be there yet) and there is never an end of file.
+service_loop() {
+	local line
+	hs_cpid=
+	trap '[ -z "$hs_cpid" ] || kill -TERM -- "-$hs_cpid" "$hs_cpid" 2>/dev/null; exit 0' TERM
+	exec 3<> "$hs.out" 4<> "$hs.in" < /dev/null
+	while IFS= read -r -u 3 line; do
+		line=${line//$'\r'/}
+		service_request "$line" >&4
+	done
+}
+
+service_start() {
+	[ -n "$host_service" ] || return 0
+	rm -f "$hs.in" "$hs.out"
+	mkfifo "$hs.in" "$hs.out" || die "cannot make the FIFOs $hs.in, $hs.out"
+	: > "$hs_log"
+	service_loop &
+	hs_pid=$!
+	note "host service: $host_service on $hs.in/.out (guest /dev/ttyS1)"
+}
+
+service_stop() {
+	if [ -n "$hs_pid" ]; then
+		kill -TERM "$hs_pid" 2>/dev/null || true
+		wait "$hs_pid" 2>/dev/null || true
+		hs_pid=
+	fi
+	[ -z "$host_service" ] ||
+		rm -f "$hs.in" "$hs.out" "$hs.stdout" "$hs.stderr"
+}
+trap service_stop EXIT
+
 if [ "$mode" = shell ]; then
 	fw=$bios
 	[ "$fw" != auto ] || fw=qboot
 	mapfile -d '' -t args < <(qemu_args "$fw")
 	note "QEMU $QEMU, firmware $fw; quit with Ctrl-A x"
-	exec "$QEMU" "${args[@]}"
+	[ -n "$host_service" ] || exec "$QEMU" "${args[@]}"
+	service_start
+	rc=0
+	"$QEMU" "${args[@]}" || rc=$?
+	exit "$rc"
 fi
 
 interrupted=0
@@ -220,6 +326,7 @@ boot() {
 
 fw=$bios
 [ "$fw" != auto ] || fw=qboot
+service_start
 boot "$fw"
 if [ "$bios" = auto ] && [ $interrupted = 0 ] &&
 		grep -q '^LPU-PCI-UNASSIGNED' <(tr -d '\r' < "$log"); then
@@ -228,6 +335,7 @@ if [ "$bios" = auto ] && [ $interrupted = 0 ] &&
 	fw=seabios
 	boot "$fw"
 fi
+service_stop
 
 # --- report -----------------------------------------------------------------
 
@@ -288,8 +396,10 @@ else
 	rc=$(sed -n 's/^DEMO-END \([0-9]*\)$/\1/p' "$clean" | tail -n 1)
 	if [ "$rc" = 0 ]; then
 		out PASS demo -
+	elif [ -n "$rc" ]; then
+		out FAIL demo - "exit status $rc"
 	else
-		out FAIL demo - "${rc:+exit status $rc}${rc:-no DEMO-END}"
+		out FAIL demo - "no DEMO-END"
 	fi
 fi
 if [ $done_seen = 0 ]; then

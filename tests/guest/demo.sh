@@ -4,22 +4,30 @@
 # /bin/lpu-demo: what "make demo" shows, run inside the guest by /init
 # (lpu.mode=demo) once lpu.ko is loaded. The model comes from the host:
 # scripts/demo.sh compiles it and puts it in /usr/share/lpu/demo/ (see
-# there). Steps, each skipped with a note if its program or the model is
-# missing:
+# there); first its directory is moved onto a tmpfs mounted
+# huge=within_size (the fastest place to load a model from). Steps, each
+# skipped with a note if its program or the model is missing:
 #   1. the card: lpu-smi, else what sysfs says about /dev/accel/accel*;
 #   2. text generation: lpu-run on the model, streaming, with statistics;
 #   3. DMA round trip: the DMA guest tests (t_*dma*);
 #   4. the benchmark: lpu-bench, with the model for the load and streaming
-#      figures (the host compares the streaming rate with lpu-sim's).
+#      figures (200 tokens, 5 runs); when /init exported LPU_HOST_SERVICE
+#      (tests/run-guest.sh --host-service, as scripts/demo.sh runs it) and
+#      that device exists, with --host-engine on it, so that every
+#      streaming run is paired with a run of the engine alone on the host
+#      (lpu-sim) just before it: engine_tokens_per_s, stream_vs_engine.
 # Exits 0 if every step that ran succeeded.
 #
 # Environment: LPU_DEMO_MODEL (default /usr/share/lpu/demo/model.lpu),
-# LPU_DEMO_PROMPT, LPU_DEMO_TOKENS (default "Once upon a time", 40).
+# LPU_DEMO_PROMPT, LPU_DEMO_TOKENS (default "Once upon a time", 40),
+# LPU_DEMO_BENCH_TOKENS (lpu-bench --tokens, default 200; the model's
+# context is 256), LPU_HOST_SERVICE (from /init).
 
 TDIR=${LPU_TESTS_DIR:-/opt/lpu/tests}
 MODEL=${LPU_DEMO_MODEL:-/usr/share/lpu/demo/model.lpu}
 PROMPT=${LPU_DEMO_PROMPT:-Once upon a time}
 TOKENS=${LPU_DEMO_TOKENS:-40}
+BENCH_TOKENS=${LPU_DEMO_BENCH_TOKENS:-200}
 failed=0
 
 step() {
@@ -56,6 +64,23 @@ show_sysfs() {
 }
 
 echo "lpu demo: $(uname -sr), $(grep -c ^processor /proc/cpuinfo) CPUs"
+
+# Models load fastest when their page cache is in huge pages (see
+# Documentation/runtime.rst): the model's directory goes on a tmpfs
+# mounted huge=within_size, at the same path (the host service finds the
+# host copy by that path). Without it, loads run from the initramfs's
+# 4 KiB pages.
+huge_models() {
+	d=${MODEL%/*}
+	[ -f "$MODEL" ] || return 0
+	mkdir -p /run/lpu-stage && cp -a "$d"/. /run/lpu-stage/ || return 1
+	if mount -t tmpfs -o huge=within_size,mode=0755 lpu-models "$d"; then
+		cp -a /run/lpu-stage/. "$d"/ || return 1
+		echo "(models: $d on tmpfs huge=within_size)"
+	fi
+	rm -rf /run/lpu-stage
+}
+huge_models || echo "(models: could not move $MODEL to a huge-page tmpfs)"
 
 step "1. the card"
 if command -v lpu-smi > /dev/null; then
@@ -109,8 +134,16 @@ step "4. benchmark"
 if ! command -v lpu-bench > /dev/null; then
 	echo "(lpu-bench not built yet)"
 elif [ -f "$MODEL" ]; then
-	echo "\$ lpu-bench --program ${MODEL##*/} --prompt-tokens 1 --tokens 64"
-	lpu-bench --program "$MODEL" --prompt-tokens 1 --tokens 64 || failed=1
+	set -- --program "$MODEL" --prompt-tokens 1 --tokens "$BENCH_TOKENS"
+	if [ -n "${LPU_HOST_SERVICE:-}" ] && [ -c "$LPU_HOST_SERVICE" ]; then
+		set -- "$@" --host-engine "$LPU_HOST_SERVICE"
+	elif [ -n "${LPU_HOST_SERVICE:-}" ]; then
+		echo "(no host service: $LPU_HOST_SERVICE is not a device)"
+	else
+		echo "(no host service: streaming only, no engine comparison)"
+	fi
+	echo "\$ lpu-bench $*" | sed "s|$MODEL|${MODEL##*/}|"
+	lpu-bench "$@" || failed=1
 else
 	echo "\$ lpu-bench"
 	lpu-bench || failed=1

@@ -35,6 +35,10 @@
 #   lpu.pcicheck=report|stop|0 stop: power off at once if a BAR of the
 #                              card is unassigned; default report
 #   lpu.pciid=VVVV:DDDD        the card's PCI ids, default 1234:4c50
+#   lpu.host=DEV               a serial port to a service on the host
+#                              (tests/run-guest.sh --host-service gives
+#                              /dev/ttyS1): exported to the tests, the
+#                              benchmark and the demo as LPU_HOST_SERVICE
 #
 # Tests run with the tests directory as working directory, stdin from
 # /dev/null, in a session (and process group) of their own, with
@@ -62,6 +66,7 @@ DEVWAIT=10
 LOGLEVEL=7
 PCICHECK=report
 PCIID=1234:4c50
+HOST=
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -87,8 +92,10 @@ for arg in $(cat /proc/cmdline); do
 	lpu.loglevel=*) LOGLEVEL=${arg#*=} ;;
 	lpu.pcicheck=*) PCICHECK=${arg#*=} ;;
 	lpu.pciid=*) PCIID=${arg#*=} ;;
+	lpu.host=*) HOST=${arg#*=} ;;
 	esac
 done
+[ -z "$HOST" ] || export LPU_HOST_SERVICE="$HOST"
 
 echo "$LOGLEVEL" > /proc/sys/kernel/printk
 

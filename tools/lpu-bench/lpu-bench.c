@@ -7,7 +7,9 @@
  * and the submit-to-fence latency of an empty job against the cheapest
  * ioctl there is (DRM_IOCTL_VERSION). With --program it also measures,
  * through liblpu, how fast the program loads (against the DMA bandwidth)
- * and how fast its tokens stream to the host.
+ * and how fast its tokens stream to the host; with --host-engine each
+ * streaming run is paired with a run of the engine alone on the machine
+ * that hosts the (emulated) card, asked for over a serial line.
  *
  * Copyright (C) 2026 The lpu authors
  */
@@ -16,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,8 +42,11 @@
 #define BEST_OF		5
 #define WAIT_NS		(30ULL * 1000 * 1000 * 1000)
 #define LOAD_BEST_OF	3
-#define STREAM_RUNS	3
+#define STREAM_RUNS	5
 #define MAX_PROMPT	4096
+/* how long the host may take to answer an engine request */
+#define HOST_REPLY_S	120
+#define HOST_LINE_MAX	512
 
 static const char *prog = "lpu-bench";
 
@@ -62,20 +69,36 @@ static void usage(FILE *f)
 "              validate, allocate SRAM, DMA the image), best of 3, in GB/s\n"
 "              of file size and as a ratio to the DMA host->SRAM figure;\n"
 "  streaming   with --program: generations of --tokens tokens after the\n"
-"              prompt --prompt-tokens (an untimed warm-up, then 3 timed\n"
+"              prompt --prompt-tokens (an untimed warm-up, then 5 timed\n"
 "              runs), read with lpu_stream_next() as the card emits them:\n"
-"              tokens per second from the start of the stream to the last\n"
-"              token, best of 3, and the median (p50) and 99th percentile\n"
-"              (p99) of the time between consecutive tokens over all 3.\n"
+"              each run's rate is its tokens over the time from the start\n"
+"              of the stream to the last token; the figure is the median\n"
+"              of the 5 rates, with the median (p50) and 99th percentile\n"
+"              (p99) of the time between consecutive tokens over the gaps\n"
+"              of all 5 runs;\n"
+"  engine      with --host-engine (and --program): before each of the 5\n"
+"              timed streaming runs, the host runs the engine alone on the\n"
+"              same program, prompt and budget (lpu-sim, which reports its\n"
+"              rate and the p50 and p99 of its own gaps), while this\n"
+"              program waits idle for the reply; then the stream runs while\n"
+"              the host is idle. Each pair gives a ratio stream/engine\n"
+"              measured at nearly the same moment, so that a machine whose\n"
+"              speed drifts still compares like with like.\n"
 "\n"
 "The data moved by DMA is checked after the run.\n"
 "\n"
 "The streaming rate includes everything between the application and the\n"
-"card (library, driver, interrupts, the card's own work). To see what\n"
-"that costs, compare it with the engine alone running the same program:\n"
-"lpu-sim PROGRAM --tokens LIST --steps N on the machine that runs the\n"
-"emulated card (its \"host:\" line; \"make demo\" does this and prints\n"
-"the ratio), or with the cycle model's rate on the \"# stream\" line.\n"
+"card (library, driver, interrupts, the card's own work). What that costs\n"
+"is the ratio to the engine alone running the same program: lpu-sim\n"
+"PROGRAM --tokens LIST --steps N on the machine that runs the emulated\n"
+"card. --host-engine=DEV asks for those runs through the serial port DEV,\n"
+"one line \"engine PATH PROMPT TOKENS\" each (PATH absolute, PROMPT the\n"
+"ids separated by commas), answered by \"ok TOKENS_PER_S P50_MS P99_MS\"\n"
+"(\"-\" for the gaps if fewer than two tokens) or \"error MESSAGE\";\n"
+"tests/run-guest.sh --host-service scripts/engine-service.sh provides\n"
+"that in the test guest, where /init exports the port as\n"
+"$LPU_HOST_SERVICE, and \"make demo\" uses it. The line is raw (no echo,\n"
+"no character mapping); a reply must come within 120 s.\n"
 "\n"
 "Options:\n"
 "  -d, --device=PATH       the card's accel node (default: $LPU_DEVICE, else\n"
@@ -92,6 +115,9 @@ static void usage(FILE *f)
 "                          (commas or blanks; default 1, the BOS token)\n"
 "      --tokens=N          tokens to generate in the streaming run (default\n"
 "                          64; fewer when the program's context ends first)\n"
+"      --host-engine=DEV   pair each streaming run with a run of the engine\n"
+"                          alone on the host, asked for through the serial\n"
+"                          port DEV (see above; needs --program)\n"
 "  -h, --help              print this help and exit\n"
 "\n"
 "Output: lines starting with '#' describe the run; every result is one\n"
@@ -105,16 +131,29 @@ static void usage(FILE *f)
 "  nop_job_vs_ioctl: 63.7x (median)\n"
 "  model_load_60MB: 0.41 GB/s (0.17x dma_to_sram)\n"
 "  stream_tokens_per_s: 120.3 (p50 8.11 ms, p99 9.02 ms, p99/p50 1.11)\n"
+"  engine_tokens_per_s: 126.0 (host runner, median of 5 runs interleaved\n"
+"    with the streams; gaps p50 7.71 ms, p99 8.64 ms, p99/p50 1.12)\n"
+"  stream_vs_engine: 0.955 (median of the 5 per-pair ratios\n"
+"    stream/engine; min 0.921, max 0.987)\n"
 "\n"
+"(the last two only with --host-engine, each on one line).\n"
 "model_load_<N>MB names the file size in MB (10^6 bytes), rounded to ten\n"
 "above 10 MB. Before the streaming figure a line\n"
 "\"# stream: program FILE prompt LIST tokens N ...\" says what ran, with\n"
-"the card's cycle count and the compiler's prediction.\n"
+"the card's cycle count and the compiler's prediction (of the run of\n"
+"median rate). With --host-engine a line \"# pair K of 5: engine ...,\n"
+"then stream ...: stream/engine R\" follows each pair as it completes.\n"
+"stream_tokens_per_s is the median of the 5 runs' rates; its p50 and p99\n"
+"are over the gaps of all 5 runs. engine_tokens_per_s is the median of\n"
+"the host's 5 rates, its p50 and p99 the medians of the runs' own p50\n"
+"and p99. stream_vs_engine is the median of the 5 ratios of a stream's\n"
+"rate to the rate of the engine run just before it (not the ratio of the\n"
+"two medians), with the smallest and the largest.\n"
 "\n"
 "GB/s is 10^9 bytes per second. Times are CLOCK_MONOTONIC.\n"
 "\n"
-"Exit status: 0 on success, 1 when the device fails or a result is wrong,\n"
-"2 on a usage error.\n",
+"Exit status: 0 on success, 1 when the device fails, a result is wrong\n"
+"or the host's engine fails or does not answer, 2 on a usage error.\n",
 		prog);
 }
 
@@ -431,6 +470,7 @@ struct stream_result {
 	uint32_t tokens;
 	uint64_t total_ns;	/* start to the last token */
 	uint64_t first_ns;	/* start to the first token */
+	double rate;		/* tokens / total_ns */
 	double p50_ms, p99_ms;	/* between consecutive tokens */
 	size_t n_gaps;		/* how many gaps they are of */
 	struct lpu_stream_stats stats;
@@ -473,6 +513,7 @@ static void run_stream(struct lpu_model *model, const uint32_t *prompt,
 	if (r < 0)
 		die_lpu(r, "streaming");
 	res->total_ns = t;
+	res->rate = t ? res->tokens / (t / 1e9) : 0.0;
 	res->stats.size = sizeof(res->stats);
 	r = lpu_stream_stats(stream, &res->stats);
 	if (r)
@@ -480,66 +521,350 @@ static void run_stream(struct lpu_model *model, const uint32_t *prompt,
 	lpu_stream_free(stream);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The median of @v (1 <= n <= STREAM_RUNS; the mean of the two middle
+ * values if n is even), sorting a copy.
+ */
+static double median_of(const double *v, size_t n)
+{
+	double s[STREAM_RUNS];
+
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* ---- the host's engine (--host-engine) ----------------------------------- */
+
+/*
+ * A line-oriented channel to a service on the machine that runs the card:
+ * the serial port that tests/run-guest.sh --host-service sets up (see
+ * scripts/engine-service.sh for the one request there is).
+ */
+struct host_engine {
+	int fd;
+	const char *dev;
+};
+
+/* What the host's engine did for one request. */
+struct engine_result {
+	double rate;		/* tokens per second */
+	double p50_ms, p99_ms;	/* between tokens; < 0 when not reported */
+};
+
+static void host_open(struct host_engine *h, const char *dev)
+{
+	struct termios t;
+	int fl;
+
+	h->dev = dev;
+	/* O_NONBLOCK: no wait for a carrier before CLOCAL is set */
+	h->fd = open(dev, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (h->fd < 0)
+		lpu_cli_die("--host-engine: cannot open %s: %s", dev,
+			    strerror(errno));
+	if (tcgetattr(h->fd, &t))
+		lpu_cli_die("--host-engine: %s is not a terminal: %s", dev,
+			    strerror(errno));
+	/* raw bytes both ways: no echo, no line editing, no CR/NL mapping */
+	cfmakeraw(&t);
+	t.c_cflag |= CLOCAL | CREAD;
+	t.c_cflag &= ~CRTSCTS;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	cfsetispeed(&t, B115200);
+	cfsetospeed(&t, B115200);
+	if (tcsetattr(h->fd, TCSANOW, &t))
+		lpu_cli_die("--host-engine: %s: cannot set raw mode: %s", dev,
+			    strerror(errno));
+	fl = fcntl(h->fd, F_GETFL);
+	if (fl < 0 || fcntl(h->fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		lpu_cli_die("--host-engine: %s: %s", dev, strerror(errno));
+	/* whatever an earlier user left unread */
+	tcflush(h->fd, TCIOFLUSH);
+}
+
+static void host_close(struct host_engine *h)
+{
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+}
+
+/* Send @req (one line with its '\n') and read the reply line into @line. */
+static void host_request(struct host_engine *h, const char *req,
+			 char *line, size_t size)
+{
+	uint64_t deadline = lpu_cli_now_ns() + HOST_REPLY_S * 1000000000ULL;
+	size_t len = strlen(req), done = 0, n = 0;
+
+	tcflush(h->fd, TCIFLUSH);
+	while (done < len) {
+		ssize_t w = write(h->fd, req + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			lpu_cli_die("--host-engine: writing to %s: %s", h->dev,
+				    w < 0 ? strerror(errno) : "nothing written");
+		done += (size_t)w;
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
+		uint64_t now = lpu_cli_now_ns();
+		char c;
+		ssize_t r;
+		int p;
+
+		if (now >= deadline)
+			goto timeout;
+		p = poll(&pfd, 1, (int)((deadline - now) / 1000000 + 1));
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			lpu_cli_die("--host-engine: poll on %s: %s", h->dev,
+				    strerror(errno));
+		if (!p)
+			goto timeout;
+		r = read(h->fd, &c, 1);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0)
+			lpu_cli_die("--host-engine: reading from %s: %s",
+				    h->dev, strerror(errno));
+		if (!r)
+			lpu_cli_die("--host-engine: %s: end of file", h->dev);
+		if (c == '\r')
+			continue;
+		if (c == '\n') {
+			if (!n)		/* a stray empty line */
+				continue;
+			line[n] = '\0';
+			return;
+		}
+		if (n + 1 < size)
+			line[n++] = c;
+	}
+timeout:
+	lpu_cli_die("--host-engine: no reply from the host on %s within %d s "
+		    "(is the guest running under tests/run-guest.sh "
+		    "--host-service scripts/engine-service.sh?)", h->dev,
+		    HOST_REPLY_S);
+}
+
+/* A figure of an "ok" reply: a number, or "-" (*v = -1). */
+static bool host_figure(const char *s, double *v)
+{
+	char *end;
+
+	if (!strcmp(s, "-")) {
+		*v = -1;
+		return true;
+	}
+	errno = 0;
+	*v = strtod(s, &end);
+	return !errno && end != s && !*end && *v >= 0;
+}
+
+/*
+ * Have the host run the engine alone on @path (its path here, which the
+ * host maps to its own copy), the prompt and the budget:
+ * "engine PATH PROMPT TOKENS" -> "ok TOKENS_PER_S P50_MS P99_MS".
+ */
+static void host_engine_run(struct host_engine *h, const char *path,
+			    const uint32_t *prompt, size_t n_prompt,
+			    uint32_t budget, struct engine_result *res)
+{
+	size_t cap = strlen(path) + n_prompt * 11 + 64, len, i;
+	char *req = malloc(cap), line[HOST_LINE_MAX];
+	char w[4][HOST_LINE_MAX];
+	int n;
+
+	if (!req)
+		lpu_cli_die("out of memory");
+	len = (size_t)snprintf(req, cap, "engine %s ", path);
+	for (i = 0; i < n_prompt; i++)
+		len += (size_t)snprintf(req + len, cap - len, "%s%u",
+					i ? "," : "", prompt[i]);
+	snprintf(req + len, cap - len, " %u\n", budget);
+	host_request(h, req, line, sizeof(line));
+	free(req);
+
+	if (!strncmp(line, "error", 5) && (!line[5] || line[5] == ' '))
+		lpu_cli_die("--host-engine: the host's engine failed: %s",
+			    line[5] ? line + 6 : "(no message)");
+	n = sscanf(line, "%511s %511s %511s %511s", w[0], w[1], w[2], w[3]);
+	if (n != 4 || strcmp(w[0], "ok") || !host_figure(w[1], &res->rate) ||
+	    res->rate <= 0 || !host_figure(w[2], &res->p50_ms) ||
+	    !host_figure(w[3], &res->p99_ms))
+		lpu_cli_die("--host-engine: unexpected reply from %s: '%s'",
+			    h->dev, line);
+}
+
+/* ---- streaming ----------------------------------------------------------- */
+
+struct stream_bench {
+	struct stream_result res;	/* the median run; gaps over all */
+	double rate;			/* median of the runs' rates */
+	/* with the host's engine: */
+	bool host;
+	struct engine_result engine;	/* medians of the engine's runs */
+	double ratio, ratio_min, ratio_max; /* stream / engine, per pair */
+};
+
+/* The p50 and p99 in ms of @n gaps in ns (sorting them); 0 if none. */
+static void gap_percentiles(uint64_t *gaps, size_t n, double *p50_ms,
+			    double *p99_ms)
+{
+	*p50_ms = *p99_ms = 0;
+	if (!n)
+		return;
+	percentiles(gaps, n, p50_ms, p99_ms);
+	*p50_ms /= 1000.0;
+	*p99_ms /= 1000.0;
+}
+
 /*
  * STREAM_RUNS timed generations (after an untimed warm-up): the figures
- * of the fastest run, the gap percentiles over the gaps of all runs.
+ * of the run of median rate, the median rate, the gap percentiles over
+ * the gaps of all runs. With @host, each run is paired with a run of the
+ * engine alone on the host just before it (the guest waits idle while
+ * the host computes, the host's service is idle while the guest streams).
  */
-static void bench_stream(struct lpu_model *model, const uint32_t *prompt,
-			 size_t n_prompt, uint32_t budget,
-			 struct stream_result *res)
+static void bench_stream(struct lpu_model *model, const char *path,
+			 const uint32_t *prompt, size_t n_prompt,
+			 uint32_t budget, struct host_engine *host,
+			 struct stream_bench *sb)
 {
 	uint64_t *arrivals = calloc(budget, sizeof(*arrivals));
 	uint64_t *gaps = calloc((size_t)budget * STREAM_RUNS, sizeof(*gaps));
-	struct stream_result run;
-	size_t n_gaps = 0;
+	uint64_t *run_gaps = calloc(budget, sizeof(*run_gaps));
+	struct stream_result runs[STREAM_RUNS], warm;
+	struct engine_result eng[STREAM_RUNS];
+	double rates[STREAM_RUNS], ratios[STREAM_RUNS];
+	double e_rates[STREAM_RUNS], e_p50[STREAM_RUNS], e_p99[STREAM_RUNS];
+	size_t n_gaps = 0, n_eg = 0, n_run_gaps;
 	uint32_t i;
-	int k;
+	int k, mid = 0;
 
-	if (!arrivals || !gaps)
+	if (!arrivals || !gaps || !run_gaps)
 		lpu_cli_die("out of memory");
+	memset(sb, 0, sizeof(*sb));
+	sb->host = host != NULL;
 	/* warm-up: first-use costs stay out of the figure */
 	run_stream(model, prompt, n_prompt, budget < 4 ? budget : 4, NULL,
-		   res);
+		   &warm);
 	for (k = 0; k < STREAM_RUNS; k++) {
-		run_stream(model, prompt, n_prompt, budget, arrivals, &run);
-		for (i = 1; i < run.tokens; i++)
+		struct stream_result *run = &runs[k];
+
+		if (host)
+			host_engine_run(host, path, prompt, n_prompt, budget,
+					&eng[k]);
+		run_stream(model, prompt, n_prompt, budget, arrivals, run);
+		n_run_gaps = 0;
+		for (i = 1; i < run->tokens; i++) {
 			gaps[n_gaps++] = arrivals[i] - arrivals[i - 1];
-		/* fastest: the shortest time per token */
-		if (!k || (uint64_t)run.total_ns * res->tokens <
-			  (uint64_t)res->total_ns * run.tokens)
-			*res = run;
+			run_gaps[n_run_gaps++] = arrivals[i] - arrivals[i - 1];
+		}
+		gap_percentiles(run_gaps, n_run_gaps, &run->p50_ms,
+				&run->p99_ms);
+		run->n_gaps = n_run_gaps;
+		rates[k] = run->rate;
+		if (!host)
+			continue;
+		ratios[k] = run->rate / eng[k].rate;
+		if (eng[k].p50_ms >= 0 && eng[k].p99_ms >= 0) {
+			e_p50[n_eg] = eng[k].p50_ms;
+			e_p99[n_eg++] = eng[k].p99_ms;
+		}
+		e_rates[k] = eng[k].rate;
+		printf("# pair %d of %d: engine %.1f tokens/s", k + 1,
+		       STREAM_RUNS, eng[k].rate);
+		if (eng[k].p50_ms >= 0 && eng[k].p99_ms >= 0)
+			printf(" (gaps p50 %.2f ms, p99 %.2f ms)",
+			       eng[k].p50_ms, eng[k].p99_ms);
+		printf(", then stream %.1f tokens/s (gaps p50 %.2f ms, p99 "
+		       "%.2f ms): stream/engine %.3f\n", run->rate,
+		       run->p50_ms, run->p99_ms, ratios[k]);
+		fflush(stdout);
 	}
-	if (n_gaps) {
-		percentiles(gaps, n_gaps, &res->p50_ms, &res->p99_ms);
-		res->p50_ms /= 1000.0;
-		res->p99_ms /= 1000.0;
+
+	/* the run of median rate (for an even count, the upper middle one) */
+	for (k = 1; k < STREAM_RUNS; k++) {
+		int below = 0, j;
+
+		for (j = 0; j < STREAM_RUNS; j++)
+			below += rates[j] < rates[k] ||
+				 (rates[j] == rates[k] && j < k);
+		if (below == STREAM_RUNS / 2)
+			mid = k;
 	}
-	res->n_gaps = n_gaps;
+	sb->res = runs[mid];
+	sb->rate = median_of(rates, STREAM_RUNS);
+	gap_percentiles(gaps, n_gaps, &sb->res.p50_ms, &sb->res.p99_ms);
+	sb->res.n_gaps = n_gaps;
+	if (host) {
+		sb->engine.rate = median_of(e_rates, STREAM_RUNS);
+		sb->engine.p50_ms = n_eg ? median_of(e_p50, n_eg) : -1;
+		sb->engine.p99_ms = n_eg ? median_of(e_p99, n_eg) : -1;
+		sb->ratio = median_of(ratios, STREAM_RUNS);
+		sb->ratio_min = sb->ratio_max = ratios[0];
+		for (k = 1; k < STREAM_RUNS; k++) {
+			if (ratios[k] < sb->ratio_min)
+				sb->ratio_min = ratios[k];
+			if (ratios[k] > sb->ratio_max)
+				sb->ratio_max = ratios[k];
+		}
+	}
+	free(run_gaps);
 	free(gaps);
 	free(arrivals);
 }
 
 /*
  * The liblpu figures of @path: load time against the DMA host->SRAM
- * bandwidth @dma_gbps of this run, then the streaming rate.
+ * bandwidth @dma_gbps of this run, then the streaming rate (paired with
+ * the host's engine when @host_dev is given).
  */
 static void bench_program(const char *device, const char *path,
 			  const uint32_t *prompt, size_t n_prompt,
-			  uint32_t budget, double dma_gbps)
+			  uint32_t budget, double dma_gbps,
+			  const char *host_dev)
 {
 	struct lpu_model_info info = { .size = sizeof(info) };
 	struct lpu_device_status st = { .size = sizeof(st) };
-	struct stream_result res;
+	struct host_engine host = { .fd = -1 };
+	struct stream_bench sb;
+	struct stream_result *res = &sb.res;
 	struct lpu_device *dev;
 	struct lpu_model *model;
-	struct stat sb;
+	struct stat sb_file;
 	uint64_t load_ns, mb;
-	double load_gbps, rate, card_rate = 0;
+	double load_gbps, card_rate = 0;
+	char *abs_path = NULL;
 	size_t i;
 	int r;
 
-	if (stat(path, &sb))
+	if (stat(path, &sb_file))
 		lpu_cli_die("%s: %s", path, strerror(errno));
+	if (host_dev) {
+		/* the host finds its copy by the absolute path */
+		abs_path = realpath(path, NULL);
+		if (!abs_path)
+			lpu_cli_die("%s: %s", path, strerror(errno));
+		if (strpbrk(abs_path, " \t\r\n"))
+			lpu_cli_die("--host-engine: the path %s has blanks, "
+				    "which the request line cannot carry",
+				    abs_path);
+		host_open(&host, host_dev);
+	}
 	r = lpu_device_open(device, &dev);
 	if (r)
 		die_lpu(r, "opening the card through liblpu");
@@ -552,22 +877,23 @@ static void bench_program(const char *device, const char *path,
 	if (r)
 		die_lpu(r, "model information");
 	/* the label: MB (10^6), to the nearest ten above 10 MB */
-	mb = ((uint64_t)sb.st_size + 500000) / 1000000;
+	mb = ((uint64_t)sb_file.st_size + 500000) / 1000000;
 	if (mb > 10)
 		mb = (mb + 5) / 10 * 10;
-	load_gbps = gbps((uint64_t)sb.st_size, load_ns);
+	load_gbps = gbps((uint64_t)sb_file.st_size, load_ns);
 	printf("# model_load: %s, %" PRIu64 " bytes, SRAM footprint %" PRIu64
-	       " bytes, best of %d: %.2f ms\n", path, (uint64_t)sb.st_size,
+	       " bytes, best of %d: %.2f ms\n", path, (uint64_t)sb_file.st_size,
 	       (uint64_t)info.sram_footprint, LOAD_BEST_OF, load_ns / 1e6);
 	printf("model_load_%" PRIu64 "MB: %.2f GB/s (%.2fx dma_to_sram)\n", mb,
 	       load_gbps, dma_gbps > 0 ? load_gbps / dma_gbps : 0.0);
 	fflush(stdout);
 
 	/* (lpu_stream_start() checks the prompt against the program) */
-	bench_stream(model, prompt, n_prompt, budget, &res);
-	if (!res.tokens)
+	bench_stream(model, abs_path ? abs_path : path, prompt, n_prompt,
+		     budget, host_dev ? &host : NULL, &sb);
+	host_close(&host);
+	if (!res->tokens)
 		lpu_cli_die("%s generated no tokens", path);
-	rate = res.total_ns ? res.tokens / (res.total_ns / 1e9) : 0.0;
 	if (info.cycles_per_token && st.clock_mhz)
 		card_rate = st.clock_mhz * 1e6 / info.cycles_per_token;
 	printf("# stream: program %s prompt ", path);
@@ -575,21 +901,37 @@ static void bench_program(const char *device, const char *path,
 		printf("%s%u", i ? "," : "", prompt[i]);
 	printf(" tokens %u: %u generated, first after %.2f ms, card %" PRIu64
 	       " cycles (predicted %" PRIu64 "), cycle model %.0f tokens/s at "
-	       "%u MHz; best of %d runs, %zu gaps\n", budget, res.tokens,
-	       res.first_ns / 1e6, (uint64_t)res.stats.cycles,
-	       (uint64_t)res.stats.predicted_cycles, card_rate, st.clock_mhz,
-	       STREAM_RUNS, res.n_gaps);
+	       "%u MHz; median of %d runs, %zu gaps\n", budget, res->tokens,
+	       res->first_ns / 1e6, (uint64_t)res->stats.cycles,
+	       (uint64_t)res->stats.predicted_cycles, card_rate, st.clock_mhz,
+	       STREAM_RUNS, res->n_gaps);
 	printf("stream_tokens_per_s: %.1f (p50 %.2f ms, p99 %.2f ms, p99/p50 "
-	       "%.2f)\n", rate, res.p50_ms, res.p99_ms,
-	       res.p50_ms > 0 ? res.p99_ms / res.p50_ms : 0.0);
+	       "%.2f)\n", sb.rate, res->p50_ms, res->p99_ms,
+	       res->p50_ms > 0 ? res->p99_ms / res->p50_ms : 0.0);
+	if (sb.host) {
+		printf("engine_tokens_per_s: %.1f (host runner, median of %d "
+		       "runs interleaved with the streams; ", sb.engine.rate,
+		       STREAM_RUNS);
+		if (sb.engine.p50_ms >= 0 && sb.engine.p99_ms >= 0)
+			printf("gaps p50 %.2f ms, p99 %.2f ms, p99/p50 %.2f)\n",
+			       sb.engine.p50_ms, sb.engine.p99_ms,
+			       sb.engine.p50_ms > 0 ?
+			       sb.engine.p99_ms / sb.engine.p50_ms : 0.0);
+		else
+			printf("gaps not reported)\n");
+		printf("stream_vs_engine: %.3f (median of the %d per-pair "
+		       "ratios stream/engine; min %.3f, max %.3f)\n", sb.ratio,
+		       STREAM_RUNS, sb.ratio_min, sb.ratio_max);
+	}
 	fflush(stdout);
+	free(abs_path);
 	lpu_model_unload(model);
 	lpu_device_close(dev);
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_PROMPT = 256, OPT_TOKENS };
+	enum { OPT_PROMPT = 256, OPT_TOKENS, OPT_HOST_ENGINE };
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "size", required_argument, NULL, 's' },
@@ -598,6 +940,7 @@ int main(int argc, char **argv)
 		{ "program", required_argument, NULL, 'p' },
 		{ "prompt-tokens", required_argument, NULL, OPT_PROMPT },
 		{ "tokens", required_argument, NULL, OPT_TOKENS },
+		{ "host-engine", required_argument, NULL, OPT_HOST_ENGINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -609,7 +952,7 @@ int main(int argc, char **argv)
 	uint64_t *nop_lat, *ver_lat;
 	char label[32];
 	int c;
-	const char *program = NULL;
+	const char *program = NULL, *host_engine = NULL;
 	static uint32_t prompt[MAX_PROMPT] = { 1 };
 	size_t n_prompt = 1;
 	uint64_t budget = 64;
@@ -654,6 +997,11 @@ int main(int argc, char **argv)
 			if (!parse_uint(optarg, UINT32_MAX, &budget) || !budget)
 				lpu_cli_usage_error("invalid token count '%s'", optarg);
 			break;
+		case OPT_HOST_ENGINE:
+			if (!*optarg)
+				lpu_cli_usage_error("--host-engine needs a device");
+			host_engine = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_SUCCESS;
@@ -667,6 +1015,8 @@ int main(int argc, char **argv)
 		lpu_cli_usage_error("unexpected argument '%s'", argv[optind]);
 	if (size > SIZE_MAX)
 		lpu_cli_usage_error("size too large for this machine");
+	if (host_engine && !program)
+		lpu_cli_usage_error("--host-engine needs --program");
 
 	b.fd = open(device, O_RDWR | O_CLOEXEC);
 	if (b.fd < 0)
@@ -725,7 +1075,7 @@ int main(int argc, char **argv)
 
 	if (program)
 		bench_program(device, program, prompt, n_prompt,
-			      (uint32_t)budget, to);
+			      (uint32_t)budget, to, host_engine);
 
 	free(nop_lat);
 	free(ver_lat);

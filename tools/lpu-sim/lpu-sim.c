@@ -67,7 +67,11 @@ static void usage(FILE *f)
 "the report: tokens, positions, cycles (total, per token measured as\n"
 "(total - prologue - epilogue) / positions, and the note's prediction),\n"
 "the time at the card's clock, the wall time of the simulation and its\n"
-"tokens per second.\n"
+"tokens per second (the \"host:\" line), then, when it generated two\n"
+"tokens or more, the wall time between consecutive tokens:\n"
+"  host gaps: p50 X ms, p99 Y ms, p99/p50 Z (N gaps)\n"
+"the median (the mean of the two middle gaps when N is even) and the 99th\n"
+"percentile (nearest rank), as lpu-bench reports the streaming gaps.\n"
 "\n"
 "Exit status: 0 on success; 1 when the program cannot be loaded, faults\n"
 "or its cycles differ from the prediction; 2 on bad usage (including a\n"
@@ -106,8 +110,11 @@ static void vocab_print(const struct lpu_bpe *v, uint32_t prev,
 
 struct sim_stream {
 	uint32_t *tokens;
+	double *times;		/* wall time (now_s()) of each token */
 	uint32_t cap;
 };
+
+static double now_s(void);
 
 static int sim_emit(void *opaque, uint32_t token, uint32_t index)
 {
@@ -116,7 +123,29 @@ static int sim_emit(void *opaque, uint32_t token, uint32_t index)
 	if (index >= s->cap)
 		return 1;	/* full */
 	s->tokens[index] = token;
+	s->times[index] = now_s();
 	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Sort @v (n >= 1) and return its median (the mean of the two middle
+ * values when n is even) and 99th percentile (nearest rank), as
+ * lpu-bench computes its inter-token figures.
+ */
+static void percentiles(double *v, size_t n, double *p50, double *p99)
+{
+	size_t rank = (n * 99 + 99) / 100;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	*p50 = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	*p99 = v[rank ? rank - 1 : 0];
 }
 
 static int parse_tokens(const char *s, uint32_t **out, size_t *n)
@@ -360,7 +389,8 @@ int main(int argc, char **argv)
 	window = aligned_alloc(64, wsize);
 	stream.cap = steps;
 	stream.tokens = malloc((steps ? steps : 1) * sizeof(uint32_t));
-	if (!window || !stream.tokens) {
+	stream.times = malloc((steps ? steps : 1) * sizeof(double));
+	if (!window || !stream.tokens || !stream.times) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		goto out;
 	}
@@ -458,6 +488,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "host: %.3f s wall, %.2f tokens/s (%.2f positions/s)\n",
 			t1 - t0, t1 > t0 ? e.emitted / (t1 - t0) : 0.0,
 			t1 > t0 ? positions / (t1 - t0) : 0.0);
+		if (e.emitted >= 2) {
+			uint32_t n = e.emitted - 1;
+			double p50, p99;
+
+			/* the gaps, in place of the times they come from */
+			for (i = 0; i < n; i++)
+				stream.times[i] = stream.times[i + 1] -
+						  stream.times[i];
+			percentiles(stream.times, n, &p50, &p99);
+			fprintf(stderr, "host gaps: p50 %.3f ms, p99 %.3f ms, p99/p50 %.2f (%u gaps)\n",
+				p50 * 1e3, p99 * 1e3, p50 > 0 ? p99 / p50 : 0.0,
+				n);
+		}
 	}
 	/* a program without a cycle prediction is not checked */
 	if (p->note.cycles_per_token && e.cycles != predicted) {
@@ -470,6 +513,7 @@ out_fini:
 	lpu_engine_fini(&e);
 out:
 	free(stream.tokens);
+	free(stream.times);
 	free(window);
 	free(prompt);
 	lpu_bpe_free(vocab);
