@@ -5,7 +5,7 @@
 # (lpu.mode=demo) once lpu.ko is loaded. The model comes from the host:
 # scripts/demo.sh compiles it and puts it in /usr/share/lpu/demo/ (see
 # there); first its directory is moved onto a tmpfs mounted
-# huge=within_size (the fastest place to load a model from). Steps, each
+# huge=always (the fastest place to load a model from). Steps, each
 # skipped with a note if its program or the model is missing:
 #   1. the card: lpu-smi, else what sysfs says about /dev/accel/accel*;
 #   2. text generation: lpu-run on the model, streaming, with statistics;
@@ -67,16 +67,17 @@ echo "lpu demo: $(uname -sr), $(grep -c ^processor /proc/cpuinfo) CPUs"
 
 # Models load fastest when their page cache is in huge pages (see
 # Documentation/runtime.rst): the model's directory goes on a tmpfs
-# mounted huge=within_size, at the same path (the host service finds the
+# mounted huge=always (within_size would give small pages to a file written
+# by appending, as cp does), at the same path (the host service finds the
 # host copy by that path). Without it, loads run from the initramfs's
 # 4 KiB pages.
 huge_models() {
 	d=${MODEL%/*}
 	[ -f "$MODEL" ] || return 0
 	mkdir -p /run/lpu-stage && cp -a "$d"/. /run/lpu-stage/ || return 1
-	if mount -t tmpfs -o huge=within_size,mode=0755 lpu-models "$d"; then
+	if mount -t tmpfs -o huge=always,mode=0755 lpu-models "$d"; then
 		cp -a /run/lpu-stage/. "$d"/ || return 1
-		echo "(models: $d on tmpfs huge=within_size)"
+		echo "(models: $d on tmpfs huge=always)"
 	fi
 	rm -rf /run/lpu-stage
 }
