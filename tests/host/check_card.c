@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fake_host.h"
 #include "lpu_card.h"
 
 /* ---- fake host memory -------------------------------------------------- */
@@ -29,91 +30,19 @@
 #define SRC_AREA        0x100000u       /* source data */
 #define DST_AREA        0x400000u       /* destination data */
 
-struct fake_host {
-    uint8_t *mem;
-    unsigned int reads;
-    unsigned int writes;
-    size_t max_len;             /* largest single access */
-    uint64_t fail_lo, fail_hi;  /* accesses touching [lo, hi) fail */
-    int abort_after;            /* -1: never; else abort on poll n+1 */
-    int polls;
-};
-
 static struct fake_host fh;
 static struct lpu_card card;
 
-static bool fh_access_ok(uint64_t addr, size_t len)
-{
-    if (addr < HOST_BASE || addr - HOST_BASE > HOST_SIZE ||
-        len > HOST_SIZE - (addr - HOST_BASE)) {
-        return false;
-    }
-    if (fh.fail_hi > fh.fail_lo && addr < fh.fail_hi &&
-        addr + len > fh.fail_lo) {
-        return false;
-    }
-    return true;
-}
-
-static int fh_read(void *opaque, uint64_t addr, void *buf, size_t len)
-{
-    ck_assert_ptr_eq(opaque, &fh);
-    ck_assert_uint_gt(len, 0);
-    ck_assert_uint_le(len, LPU_CARD_CHUNK);
-    fh.reads++;
-    if (len > fh.max_len) {
-        fh.max_len = len;
-    }
-    if (!fh_access_ok(addr, len)) {
-        return -1;
-    }
-    memcpy(buf, fh.mem + (addr - HOST_BASE), len);
-    return 0;
-}
-
-static int fh_write(void *opaque, uint64_t addr, const void *buf, size_t len)
-{
-    ck_assert_ptr_eq(opaque, &fh);
-    ck_assert_uint_gt(len, 0);
-    ck_assert_uint_le(len, LPU_CARD_CHUNK);
-    fh.writes++;
-    if (len > fh.max_len) {
-        fh.max_len = len;
-    }
-    if (!fh_access_ok(addr, len)) {
-        return -1;
-    }
-    memcpy(fh.mem + (addr - HOST_BASE), buf, len);
-    return 0;
-}
-
-static bool fh_abort(void *opaque)
-{
-    ck_assert_ptr_eq(opaque, &fh);
-    fh.polls++;
-    return fh.abort_after >= 0 && fh.polls > fh.abort_after;
-}
-
-static const struct lpu_card_host host = {
-    .read_host = fh_read,
-    .write_host = fh_write,
-    .should_abort = fh_abort,
-    .opaque = &fh,
-};
-
 static void setup(void)
 {
-    memset(&fh, 0, sizeof(fh));
-    fh.mem = calloc(1, HOST_SIZE);
-    ck_assert_ptr_nonnull(fh.mem);
-    fh.abort_after = -1;
+    fake_host_init(&fh, HOST_BASE, HOST_SIZE, 0);
     ck_assert_int_eq(lpu_card_init(&card, SRAM_SIZE), 0);
 }
 
 static void teardown(void)
 {
     lpu_card_fini(&card);
-    free(fh.mem);
+    fake_host_fini(&fh);
 }
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -185,7 +114,7 @@ static struct cpl run(const struct lpu_hw_desc *d)
     uint32_t st;
 
     memset(&raw, 0xa5, sizeof(raw));
-    st = lpu_card_execute(&card, d, &host, &raw);
+    st = lpu_card_execute(&card, d, &fh.host, &raw);
     c.seqno = le64toh(raw.seqno);
     c.status = le32toh(raw.status);
     c.opcode = le32toh(raw.opcode);
@@ -437,8 +366,8 @@ START_TEST(test_no_abort_callback)
 {
     /* should_abort is optional */
     const struct lpu_card_host plain = {
-        .read_host = fh_read,
-        .write_host = fh_write,
+        .read_host = fake_host_read,
+        .write_host = fake_host_write,
         .opaque = &fh,
     };
     uint64_t a = HOST_BASE + SRC_AREA, l = 2 * MiB + 3;
@@ -450,7 +379,7 @@ START_TEST(test_no_abort_callback)
     ck_assert_uint_eq(lpu_card_execute(&card, &d, &plain, &raw), LPU_STS_OK);
     ck_assert_uint_eq(le64toh(raw.info), l);
     ck_assert_int_eq(memcmp(card.sram, fh.mem + SRC_AREA, l), 0);
-    ck_assert_int_eq(fh.polls, 0);
+    ck_assert_int_eq(fh.abort_polls, 0);
 }
 END_TEST
 
@@ -780,8 +709,7 @@ START_TEST(test_dma_error_data)
     uint64_t sg = put_sg(0, addr, len, 3);
 
     /* reading the second entry fails: offset reached = 0x3000 - 0x100 */
-    fh.fail_lo = addr[1] + 0x10;
-    fh.fail_hi = addr[1] + 0x11;
+    fake_host_fail(&fh, addr[1] + 0x10, addr[1] + 0x11, FAKE_HOST_FAIL_RW);
     make_dma(&d, LPU_OP_DMA_TO_SRAM, 1, sg, 3, 0x100, 0, 0x8000);
     c = run(&d);
     ck_assert_uint_eq(c.status, LPU_STS_DMA_ERROR);
@@ -789,8 +717,7 @@ START_TEST(test_dma_error_data)
     ck_assert_uint_eq(c.cycles, lpu_card_dma_cycles(0x2f00));
 
     /* writing the third entry fails */
-    fh.fail_lo = addr[2];
-    fh.fail_hi = addr[2] + 1;
+    fake_host_fail(&fh, addr[2], addr[2] + 1, FAKE_HOST_FAIL_RW);
     make_dma(&d, LPU_OP_DMA_FROM_SRAM, 2, sg, 3, 0, 0, 0x9000);
     c = run(&d);
     ck_assert_uint_eq(c.status, LPU_STS_DMA_ERROR);
@@ -798,8 +725,7 @@ START_TEST(test_dma_error_data)
     ck_assert_uint_eq(c.cycles, lpu_card_dma_cycles(0x6000));
 
     /* the very first chunk fails: offset 0 */
-    fh.fail_lo = addr[0];
-    fh.fail_hi = addr[0] + 1;
+    fake_host_fail(&fh, addr[0], addr[0] + 1, FAKE_HOST_FAIL_RW);
     make_dma(&d, LPU_OP_DMA_TO_SRAM, 3, sg, 3, 0, 0, 16);
     c = run(&d);
     ck_assert_uint_eq(c.status, LPU_STS_DMA_ERROR);
@@ -810,7 +736,7 @@ START_TEST(test_dma_error_data)
     addr[1] = 0x10;
     len[1] = 2 * MiB;
     sg = put_sg(0, addr, len, 3);
-    fh.fail_lo = fh.fail_hi = 0;
+    fake_host_fail(&fh, 0, 0, FAKE_HOST_FAIL_RW);
     make_dma(&d, LPU_OP_DMA_FROM_SRAM, 4, sg, 3, 0, 0, 0x4000);
     c = run(&d);
     ck_assert_uint_eq(c.status, LPU_STS_DMA_ERROR);
@@ -837,8 +763,8 @@ START_TEST(test_dma_error_sg_list)
         addr[i] = HOST_BASE + SRC_AREA;
         len[i] = 16;
     }
-    fh.fail_lo = HOST_BASE + SG_AREA + 256 * 16;
-    fh.fail_hi = fh.fail_lo + 1;
+    fake_host_fail(&fh, HOST_BASE + SG_AREA + 256 * 16,
+                   HOST_BASE + SG_AREA + 256 * 16 + 1, FAKE_HOST_FAIL_RW);
     make_dma(&d, LPU_OP_DMA_FROM_SRAM, 2, put_sg(0, addr, len, 300), 300, 0,
              0, 16);
     c = run(&d);
@@ -865,10 +791,10 @@ START_TEST(test_aborted)
     ck_assert_uint_eq(c.status, LPU_STS_ABORTED);
     ck_assert_uint_eq(c.info, 2 * MiB);
     ck_assert_uint_eq(c.cycles, lpu_card_dma_cycles(2 * MiB));
-    ck_assert_int_eq(fh.polls, 5);
+    ck_assert_int_eq(fh.abort_polls, 5);
 
     /* abort before anything moves */
-    fh.polls = 0;
+    fh.abort_polls = 0;
     fh.abort_after = 0;
     fh.reads = 0;
     make_dma(&d, LPU_OP_DMA_FROM_SRAM, 2, sg, 1, 0, 0, l);
@@ -879,7 +805,7 @@ START_TEST(test_aborted)
     ck_assert_uint_eq(fh.reads + fh.writes, 0);
 
     /* abort after the first pass, before the first chunk */
-    fh.polls = 0;
+    fh.abort_polls = 0;
     fh.abort_after = 2;
     make_dma(&d, LPU_OP_DMA_FROM_SRAM, 3, sg, 1, 0, 0, l);
     c = run(&d);
@@ -889,7 +815,7 @@ START_TEST(test_aborted)
     ck_assert_uint_eq(fh.writes, 0);
 
     /* NOP does not poll */
-    fh.polls = 0;
+    fh.abort_polls = 0;
     fh.abort_after = 0;
     make_op(&d, LPU_OP_NOP, 4);
     ck_assert_uint_eq(run(&d).status, LPU_STS_OK);

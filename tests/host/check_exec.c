@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake_host.h"
 #include "lpu_card.h"
 #include "lpu_engine.h"
 #include "lpu_exec.h"
@@ -38,16 +39,8 @@
 #define WIN_SIZE        0x10000u
 #define DATA            0x400u          /* window offset of data */
 
-struct fake_host {
-    uint8_t *mem;
-    unsigned int reads, writes;
-    uint64_t fail_lo, fail_hi;  /* accesses touching [lo, hi) fail */
-    int fail_read_only;         /* 1: only reads fail, 2: only writes */
-    int reset_after;            /* should_abort: -1 never, else poll n+1 */
-    int reset_polls;
-    int request_after;          /* abort_requested: same */
-    int request_polls;
-    /* progress */
+/* What fh_progress() counts and does; zeroed by setup() */
+struct progress_hooks {
     unsigned int progress_calls;
     uint32_t last_progress;
     uint32_t abort_word_at;     /* set params.abort at this count (0: no) */
@@ -59,66 +52,12 @@ struct fake_host {
 };
 
 static struct fake_host fh;
+static struct progress_hooks ph;
 static struct lpu_card card;
-
-static bool fh_access_ok(uint64_t addr, size_t len, bool write)
-{
-    if (addr < HOST_BASE || addr - HOST_BASE > HOST_SIZE ||
-        len > HOST_SIZE - (addr - HOST_BASE)) {
-        return false;
-    }
-    if (fh.fail_hi > fh.fail_lo && addr < fh.fail_hi &&
-        addr + len > fh.fail_lo &&
-        !(fh.fail_read_only == 1 && write) &&
-        !(fh.fail_read_only == 2 && !write)) {
-        return false;
-    }
-    return true;
-}
-
-static int fh_read(void *opaque, uint64_t addr, void *buf, size_t len)
-{
-    ck_assert_ptr_eq(opaque, &fh);
-    ck_assert_uint_gt(len, 0);
-    ck_assert_uint_le(len, LPU_CARD_CHUNK);
-    fh.reads++;
-    if (!fh_access_ok(addr, len, false)) {
-        return -1;
-    }
-    memcpy(buf, fh.mem + (addr - HOST_BASE), len);
-    return 0;
-}
-
-static int fh_write(void *opaque, uint64_t addr, const void *buf, size_t len)
-{
-    ck_assert_ptr_eq(opaque, &fh);
-    ck_assert_uint_gt(len, 0);
-    ck_assert_uint_le(len, LPU_CARD_CHUNK);
-    fh.writes++;
-    if (!fh_access_ok(addr, len, true)) {
-        return -1;
-    }
-    memcpy(fh.mem + (addr - HOST_BASE), buf, len);
-    return 0;
-}
-
-static bool fh_reset(void *opaque)
-{
-    ck_assert_ptr_eq(opaque, &fh);
-    fh.reset_polls++;
-    return fh.reset_after >= 0 && fh.reset_polls > fh.reset_after;
-}
-
-static bool fh_request(void *opaque)
-{
-    ck_assert_ptr_eq(opaque, &fh);
-    fh.request_polls++;
-    return fh.request_after >= 0 && fh.request_polls > fh.request_after;
-}
 
 static uint8_t *host_ptr(uint64_t addr)
 {
-    return fh.mem + (addr - HOST_BASE);
+    return fake_host_ptr(&fh, addr);
 }
 
 /*
@@ -166,56 +105,43 @@ static uint64_t stream64(uint64_t off)
 static void fh_progress(void *opaque, uint32_t tokens)
 {
     ck_assert_ptr_eq(opaque, &fh);
-    fh.progress_calls++;
+    ph.progress_calls++;
     /* once per token, in order */
-    ck_assert_uint_eq(tokens, fh.last_progress + 1);
-    fh.last_progress = tokens;
+    ck_assert_uint_eq(tokens, ph.last_progress + 1);
+    ph.last_progress = tokens;
     /* the token and the count are in host memory already */
     ck_assert_uint_eq(stream32(offsetof(struct lpu_hw_stream, tokens)),
                       tokens);
     ck_assert_uint_eq(stream32(offsetof(struct lpu_hw_stream, state)),
                       LPU_STREAM_RUNNING);
-    if (fh.abort_word_at && tokens == fh.abort_word_at) {
+    if (ph.abort_word_at && tokens == ph.abort_word_at) {
         lpu_put_le32(host_ptr(PARAMS_ADDR +
                               offsetof(struct lpu_hw_exec_params, abort)), 1);
     }
-    if (fh.fail_hdr_at && tokens == fh.fail_hdr_at) {
-        fh.fail_lo = fh.stream;
-        fh.fail_hi = fh.stream + LPU_STREAM_HEADER_SIZE;
-        fh.fail_read_only = 2;
+    if (ph.fail_hdr_at && tokens == ph.fail_hdr_at) {
+        fake_host_fail(&fh, ph.stream, ph.stream + LPU_STREAM_HEADER_SIZE,
+                       FAKE_HOST_FAIL_WRITES);
     }
-    if (fh.fail_params_at && tokens == fh.fail_params_at) {
-        fh.fail_lo = PARAMS_ADDR;
-        fh.fail_hi = PARAMS_ADDR + LPU_EXEC_PARAMS_SIZE;
-        fh.fail_read_only = 1;
+    if (ph.fail_params_at && tokens == ph.fail_params_at) {
+        fake_host_fail(&fh, PARAMS_ADDR, PARAMS_ADDR + LPU_EXEC_PARAMS_SIZE,
+                       FAKE_HOST_FAIL_READS);
     }
-    if (fh.break_sg_at && tokens == fh.break_sg_at) {
+    if (ph.break_sg_at && tokens == ph.break_sg_at) {
         lpu_card_put_le64(host_ptr(HOST_BASE + SG_AREA +
-                                   16 * fh.break_sg_entry + 8), 0);
+                                   16 * ph.break_sg_entry + 8), 0);
     }
 }
 
-static struct lpu_card_host host = {
-    .read_host = fh_read,
-    .write_host = fh_write,
-    .should_abort = fh_reset,
-    .opaque = &fh,
-};
-
 static struct lpu_exec_ops ops = {
-    .abort_requested = fh_request,
+    .abort_requested = fake_host_abort_requested,
     .progress = fh_progress,
     .opaque = &fh,
 };
 
 static void setup(void)
 {
-    memset(&fh, 0, sizeof(fh));
-    fh.mem = malloc(HOST_SIZE);
-    ck_assert_ptr_nonnull(fh.mem);
-    memset(fh.mem, HOST_FILL, HOST_SIZE);
-    fh.reset_after = -1;
-    fh.request_after = -1;
+    fake_host_init(&fh, HOST_BASE, HOST_SIZE, HOST_FILL);
+    memset(&ph, 0, sizeof(ph));
     ops.slice_insns = 0;
     ck_assert_int_eq(lpu_card_init(&card, SRAM_SIZE), 0);
 }
@@ -223,7 +149,7 @@ static void setup(void)
 static void teardown(void)
 {
     lpu_card_fini(&card);
-    free(fh.mem);
+    fake_host_fini(&fh);
 }
 
 /* A fresh fixture inside a test that runs several cases */
@@ -314,7 +240,7 @@ static void set_stream_one(struct params *p, uint32_t cap)
     p->sg_count = 1;
     p->sg_offset = 0;
     p->capacity = cap;
-    fh.stream = STREAM_ADDR;
+    ph.stream = STREAM_ADDR;
 }
 
 /* Write the list (addr/len pairs) at SG_AREA. */
@@ -340,7 +266,7 @@ static void set_stream_sg(struct params *p, const uint64_t *len,
     p->sg_count = n;
     p->sg_offset = sg_offset;
     p->capacity = cap;
-    fh.stream = 0;
+    ph.stream = 0;
 }
 
 static void default_params(struct params *p, uint32_t budget, uint32_t cap)
@@ -396,7 +322,7 @@ static struct cpl run_desc(const struct lpu_hw_desc *d)
     uint32_t st;
 
     memset(&raw, 0xa5, sizeof(raw));
-    st = lpu_exec_run(&card, d, &host, &ops, &raw, &c.res);
+    st = lpu_exec_run(&card, d, &fh.host, &ops, &raw, &c.res);
     c.status = le32toh(raw.status);
     c.cycles = le64toh(raw.cycles);
     c.info = le64toh(raw.info);
@@ -505,7 +431,7 @@ START_TEST(test_emit_n)
         ck_assert_uint_eq(c.res.tokens, budgets[i]);
         ck_assert_uint_eq(c.res.state, LPU_STREAM_HALTED);
         ck_assert_str_eq(c.res.msg, "");
-        ck_assert_uint_eq(fh.progress_calls, budgets[i]);
+        ck_assert_uint_eq(ph.progress_calls, budgets[i]);
         check_stream(r, LPU_STREAM_HALTED, budgets[i]);
         for (k = 0; k < budgets[i]; k++) {
             ck_assert_uint_eq(stream32(64 + 4 * k), k + 1);
@@ -688,7 +614,7 @@ START_TEST(test_stream_sg)
     for (k = 0; k < 40; k++) {
         ck_assert_uint_eq(stream32(64 + 4 * k), k + 1);
     }
-    ck_assert_uint_eq(fh.progress_calls, 40);
+    ck_assert_uint_eq(ph.progress_calls, 40);
     /* before the stream: untouched */
     for (k = 0; k < 100; k++) {
         ck_assert_uint_eq(host_ptr(STREAM_ADDR)[k], HOST_FILL);
@@ -796,7 +722,7 @@ START_TEST(test_stream_full)
     ck_assert_uint_eq(r->e.fault, LPU_FAULT_STREAM);
     check_stream(r, LPU_STREAM_FAULT, 3);
     ck_assert_uint_eq(stream32(12), EMIT_N_EMIT_PC);
-    ck_assert_uint_eq(fh.progress_calls, 3);
+    ck_assert_uint_eq(ph.progress_calls, 3);
     /* nothing past the capacity: the stream range ends there */
     ck_assert_uint_eq(host_ptr(STREAM_ADDR)[64 + 12], HOST_FILL);
     free(r);
@@ -814,7 +740,7 @@ START_TEST(test_abort_word)
     ops.slice_insns = 1;
     put_emit_forever(WIN_BASE);
     default_params(&p, 0, 1000);
-    fh.abort_word_at = 10;
+    ph.abort_word_at = 10;
     c = run(&p);
     ck_assert_uint_eq(c.status, LPU_STS_ABORTED);
     /* seen before the next slice: right after the EMIT of token 10 */
@@ -849,7 +775,7 @@ START_TEST(test_abort_word_before)
     ck_assert_uint_eq(c.res.slices, 0);
     ck_assert_uint_eq(stream32(0), 0);
     ck_assert_uint_eq(stream32(4), LPU_STREAM_ABORTED);
-    ck_assert_uint_eq(fh.progress_calls, 0);
+    ck_assert_uint_eq(ph.progress_calls, 0);
 }
 END_TEST
 
@@ -889,7 +815,7 @@ START_TEST(test_abort_reset)
     put_prog(WIN_BASE, prog, 2);
     default_params(&p, 0, 1);
     /* polls: 1 in the SG check, 1 mapping the header, then per slice */
-    fh.reset_after = 2 + 20;
+    fh.abort_after = 2 + 20;
     c = run(&p);
     ck_assert_uint_eq(c.status, LPU_STS_ABORTED);
     ck_assert_uint_eq(c.res.slices, 20);
@@ -917,7 +843,7 @@ START_TEST(test_abort_reset_sg)
     default_params(&p, 284, 0);
     set_stream_sg(&p, len, 300, 0, 284);
     /* polls: 2 batches checked, 1 for the header, 1 slice; then entry 256 */
-    fh.reset_after = 4;
+    fh.abort_after = 4;
     c = run(&p);
     ck_assert_uint_eq(c.status, LPU_STS_ABORTED);
     ck_assert_uint_eq(c.info, 240);
@@ -938,13 +864,14 @@ START_TEST(test_dma_token_write)
 
     put_emit_n(WIN_BASE);
     default_params(&p, 10, 10);
-    fh.fail_lo = STREAM_ADDR + 64 + 8;          /* token 2 */
-    fh.fail_hi = STREAM_ADDR + 64 + 12;
+    /* token 2 */
+    fake_host_fail(&fh, STREAM_ADDR + 64 + 8, STREAM_ADDR + 64 + 12,
+                   FAKE_HOST_FAIL_RW);
     c = run(&p);
     ck_assert_uint_eq(c.status, LPU_STS_DMA_ERROR);
     ck_assert_uint_eq(c.info, 2);
     ck_assert_uint_gt(c.cycles, 0);
-    ck_assert_uint_eq(fh.progress_calls, 2);
+    ck_assert_uint_eq(ph.progress_calls, 2);
     /* nothing more was written: the state still reads RUNNING */
     ck_assert_uint_eq(stream32(0), 2);
     ck_assert_uint_eq(stream32(4), LPU_STREAM_RUNNING);
@@ -960,14 +887,13 @@ START_TEST(test_dma_header_first)
 
     put_emit_n(WIN_BASE);
     default_params(&p, 10, 10);
-    fh.fail_lo = STREAM_ADDR + 63;
-    fh.fail_hi = STREAM_ADDR + 64;
+    fake_host_fail(&fh, STREAM_ADDR + 63, STREAM_ADDR + 64, FAKE_HOST_FAIL_RW);
     c = run(&p);
     ck_assert_uint_eq(c.status, LPU_STS_DMA_ERROR);
     ck_assert_uint_eq(c.info, 0);
     ck_assert_uint_eq(c.cycles, 0);
     ck_assert_uint_eq(c.res.insns, 0);
-    ck_assert_uint_eq(fh.progress_calls, 0);
+    ck_assert_uint_eq(ph.progress_calls, 0);
 }
 END_TEST
 
@@ -979,13 +905,13 @@ START_TEST(test_dma_count_write)
 
     put_emit_n(WIN_BASE);
     default_params(&p, 10, 10);
-    fh.fail_hdr_at = 3;
+    ph.fail_hdr_at = 3;
     c = run(&p);
     ck_assert_uint_eq(c.status, LPU_STS_DMA_ERROR);
     ck_assert_uint_eq(c.info, 3);
     ck_assert_uint_eq(stream32(0), 3);
     ck_assert_uint_eq(stream32(64 + 12), 4);    /* token 3 got there */
-    ck_assert_uint_eq(fh.progress_calls, 3);
+    ck_assert_uint_eq(ph.progress_calls, 3);
 }
 END_TEST
 
@@ -997,7 +923,7 @@ START_TEST(test_dma_final_header)
 
     put_emit_n(WIN_BASE);
     default_params(&p, 4, 10);
-    fh.fail_hdr_at = 4;
+    ph.fail_hdr_at = 4;
     c = run(&p);
     ck_assert_uint_eq(c.status, LPU_STS_DMA_ERROR);
     ck_assert_uint_eq(c.info, 4);
@@ -1016,7 +942,7 @@ START_TEST(test_dma_abort_word)
     ops.slice_insns = 1;
     put_emit_forever(WIN_BASE);
     default_params(&p, 0, 100);
-    fh.fail_params_at = 5;
+    ph.fail_params_at = 5;
     c = run(&p);
     ck_assert_uint_eq(c.status, LPU_STS_DMA_ERROR);
     ck_assert_uint_eq(c.info, 5);
@@ -1074,8 +1000,8 @@ START_TEST(test_sg_changed)
     default_params(&p, 284, 0);
     set_stream_sg(&p, len, 300, 0, 284);
     /* entry 280 holds token 264; the first batch is entries 0..255 */
-    fh.break_sg_at = 10;
-    fh.break_sg_entry = 280;
+    ph.break_sg_at = 10;
+    ph.break_sg_entry = 280;
     c = run(&p);
     ck_assert_uint_eq(c.status, LPU_STS_BAD_PARAMS);
     ck_assert_uint_eq(c.info, 264);
@@ -1093,7 +1019,7 @@ static void expect_desc(const struct lpu_hw_desc *d, uint32_t status)
     ck_assert_uint_eq(c.cycles, 0);
     ck_assert_uint_eq(c.info, 0);
     ck_assert_uint_eq(fh.writes, 0);
-    ck_assert_uint_eq(fh.progress_calls, 0);
+    ck_assert_uint_eq(ph.progress_calls, 0);
     ck_assert_uint_ne(c.res.msg[0], '\0');
 }
 
