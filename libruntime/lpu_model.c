@@ -531,7 +531,7 @@ static int mapped_validate(struct lpu_device *dev, struct mapped *f,
 	int r;
 
 	f->priv = mmap(NULL, f->len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (f->priv == MAP_FAILED) {
 		f->priv = NULL;
 		return LOAD_STAGED;
@@ -883,27 +883,26 @@ LPU_EXPORT int lpu_model_load(struct lpu_device *dev, const char *path,
 	if (!dev || !path || !out)
 		return lpu_error(-EINVAL, "lpu_model_load: NULL argument");
 	/*
-	 * A regular file is staged whole and validated there. Anything else
-	 * (pipes, directories, empty or huge files, errors) goes through
-	 * lpu_program_open(), which reads it or reports it. (stat(), not an
-	 * open() to look: a writer that opens a FIFO for our first open
-	 * would get EPIPE when we closed it.)
+	 * A regular file is loaded from its pages, whatever its size, or
+	 * staged whole and validated there when it fits in a buffer.
+	 * Anything else (pipes, directories, empty or huge files, errors)
+	 * goes through lpu_program_open(), which reads it or reports it.
+	 * (stat(), not an open() to look: a writer that opens a FIFO for our
+	 * first open would get EPIPE when we closed it.)
 	 */
-	if (!stat(path, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-	    (uint64_t)sb.st_size <= stage_max(dev)) {
+	if (!stat(path, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return lpu_error(-errno, "%s: %s", path,
 					 strerror(errno));
 		/* the file as opened (it may have changed since the stat) */
-		if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) &&
-		    sb.st_size > 0 && (uint64_t)sb.st_size <= stage_max(dev)) {
+		r = LOAD_STAGED;
+		if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+		    (uint64_t)sb.st_size <= SIZE_MAX)
 			r = load_mapped(dev, fd, (size_t)sb.st_size, path,
 					out);
-			if (r != LOAD_STAGED) {
-				close(fd);
-				return r;
-			}
+		if (r == LOAD_STAGED && sb.st_size > 0 &&
+		    (uint64_t)sb.st_size <= stage_max(dev)) {
 			r = stage_and_validate(dev, fd, NULL,
 					       (size_t)sb.st_size, path, &st,
 					       &prog);
@@ -913,6 +912,8 @@ LPU_EXPORT int lpu_model_load(struct lpu_device *dev, const char *path,
 			return model_load(dev, prog, &st, path, out);
 		}
 		close(fd);
+		if (r != LOAD_STAGED)
+			return r;
 	}
 	r = lpu_program_open(path, dev->info.sram_size, &prog, err,
 			     sizeof(err));

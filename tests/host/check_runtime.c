@@ -1583,6 +1583,17 @@ START_TEST(test_model_userptr)
 	ck_assert_uint_eq(fk.dma_bytes, image + 32);	/* + one HALT */
 	lpu_model_unload(m);
 
+	/* a file larger than the largest buffer: pieces of half of that */
+	fk.info.max_bo_size = 8u << 20;
+	lpu_device_close(dev);
+	dev = fake_open_device();
+	fk.n_userptr = 0;
+	m = must_load(dev, big);
+	check_window(m, big);
+	ck_assert_uint_eq(fk.n_userptr, 10 + 1);
+	ck_assert_uint_eq(fk.n_bo_create, 0);
+	lpu_model_unload(m);
+
 	unlink(big);
 	rmdir(dir);
 	lpu_program_free(p);
