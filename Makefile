@@ -13,6 +13,15 @@
 #   make guest-shell boot the guest with the driver loaded, to a shell
 #   make demo       boot the emulated card, load the driver, run the demo
 #   make checkpatch run checkpatch.pl --strict on the driver and uapi
+#   make install    liblpu (libruntime/Makefile) and every tool (tools/
+#                   common/install.mk) into $(DESTDIR)$(PREFIX): PREFIX
+#                   (default /usr/local), DESTDIR (a staging root); tools
+#                   in PREFIX/bin, the library in PREFIX/lib, where the
+#                   tools' run path $ORIGIN/../lib finds it. Not the module
+#                   (Documentation/getting-started.rst)
+#   make uninstall  remove what make install installed (same variables)
+#   make check-install  tests/install/check-install.sh: make install and
+#                   uninstall into a temporary DESTDIR, checked
 #
 # KDIR is the kernel build tree the module is built against. By default it
 # is the running kernel's if its headers are installed, else the newest
@@ -26,7 +35,8 @@ BUILD := $(CURDIR)/build
 export KDIR LPU_CACHE BUILD
 
 .PHONY: all modules userspace tools guest-tests deps qemu check check-host \
-	check-guest guest-shell demo checkpatch clean
+	check-guest check-install guest-shell demo checkpatch install uninstall \
+	clean
 
 all: modules userspace
 
@@ -43,6 +53,23 @@ tools:
 	$(MAKE) -C libruntime
 	for t in $(TOOLS); do $(MAKE) -C tools/$$t || exit 1; done
 	$(MAKE) -C tests/programs
+
+# Each part builds what it installs first; PREFIX, DESTDIR, BINDIR,
+# LIBDIR, INCLUDEDIR, UDEVRULESDIR given on the command line reach them
+# (a relative DESTDIR made absolute: the parts run in their directories).
+INSTALL_VARS = $(if $(DESTDIR),DESTDIR="$(abspath $(DESTDIR))")
+
+install:
+	$(MAKE) -C libruntime install $(INSTALL_VARS)
+	for t in $(TOOLS); do \
+		$(MAKE) -C tools/$$t install $(INSTALL_VARS) || exit 1; \
+	done
+
+uninstall:
+	$(MAKE) -C libruntime uninstall $(INSTALL_VARS)
+	for t in $(TOOLS); do \
+		$(MAKE) -C tools/$$t uninstall $(INSTALL_VARS) || exit 1; \
+	done
 
 # after tools: the guest tests' data (tests/guest/data.mk) runs them
 guest-tests: tools
@@ -61,6 +88,9 @@ check: deps
 
 check-host:
 	$(MAKE) -C tests/host check
+
+check-install:
+	./tests/install/check-install.sh
 
 check-guest: all
 	./tests/run-guest.sh $(if $(TESTS),--tests $(TESTS)) $(GUEST_ARGS)

@@ -10,7 +10,10 @@
 # Exit status 0 only if nothing failed and the guest reported results.
 # Missing host tests, a host build or run that fails without a Check
 # summary, and a guest run without a summary count as failures, never as
-# passes. Logs: $BUILD/host-check.log, $BUILD/guest-run.log.
+# passes. Besides the Check suites, checkpatch, a short fuzz run and
+# "make install"/"make uninstall" (tests/install/check-install.sh) count
+# one host result each. Logs: $BUILD/host-check.log, checkpatch.log,
+# fuzz.log, install-check.log, guest-run.log.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -68,6 +71,18 @@ if "$ROOT/tests/fuzz/run.sh" "${LPU_FUZZ_TIME:-20}" > "$BUILD/fuzz.log" 2>&1; th
 else
 	tail -n 20 "$BUILD/fuzz.log"
 	echo "FAIL fuzz_program (log: $BUILD/fuzz.log)"
+	hf=$((hf + 1))
+fi
+
+# make install / uninstall into a temporary DESTDIR: one result.
+echo
+echo "==== install (tests/install/check-install.sh)"
+if "$ROOT/tests/install/check-install.sh" > "$BUILD/install-check.log" 2>&1; then
+	echo "PASS install"
+	hp=$((hp + 1))
+else
+	grep -v '^ok ' "$BUILD/install-check.log" | tail -n 30
+	echo "FAIL install (log: $BUILD/install-check.log)"
 	hf=$((hf + 1))
 fi
 echo "host: $hp passed, $hf failed, $hs skipped"

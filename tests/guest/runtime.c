@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The runtime library, liblpu (libruntime/lpu.h), on the card: discovery,
- * device query, model load, token streams (blocking, polled, through
- * epoll), cancellation, several processes at once, a process killed
- * mid-stream, SRAM exhaustion, access as a user in the group "render"
- * (libruntime/70-lpu.rules) and the tools built on the library (lpu-run,
- * lpu-smi).
+ * device query, the hotplug monitor (driver unbind and bind), model load,
+ * token streams (blocking, polled, through epoll), cancellation, several
+ * processes at once, a process killed mid-stream, SRAM exhaustion, access
+ * as a user in the group "render" (libruntime/70-lpu.rules) and the tools
+ * built on the library (lpu-run, lpu-smi).
  *
  * Test data (tests/guest/data.mk and runtime.mk build it on the host; the
  * guest has it in $LPU_DATA_DIR, default /usr/share/lpu): the tiny model
@@ -728,6 +728,217 @@ LPU_CASE(runtime_query)
 	CHECK_RET(lpu_device_query(dev, &old), -EINVAL);
 	lpu_info("size 0: %s", lpu_last_error());
 	lpu_device_close(dev);
+	return LPU_PASS;
+}
+
+/* ---- Hotplug ------------------------------------------------------------------ */
+
+#define LPU_DRIVER_DIR		"/sys/bus/pci/drivers/lpu"
+/* How long an unbind or bind may take to show up as an event. */
+#define HOTPLUG_TIMEOUT_MS	10000
+
+/*
+ * The next card event of @mon within @timeout_ms, waiting in poll() on
+ * its fd: 1 with *@event and @node, 0 when none came (events of other
+ * devices are skipped by the library and do not count), or the library's
+ * -errno.
+ */
+static int monitor_wait(struct lpu_monitor *mon, int *event, char *node,
+			size_t len, unsigned int timeout_ms)
+{
+	uint64_t end = lpu_deadline_ns(timeout_ms * 1000000ULL);
+	struct pollfd p = { .fd = lpu_monitor_fd(mon), .events = POLLIN };
+
+	CHECK(p.fd >= 0);
+	for (;;) {
+		uint64_t now;
+		int r = lpu_monitor_read(mon, event, node, len);
+
+		if (r)
+			return r;
+		now = lpu_now_ns();
+		if (now >= end)
+			return 0;
+		r = poll(&p, 1, (int)((end - now + 999999) / 1000000));
+		if (r < 0 && errno != EINTR)
+			FAIL("poll on the monitor's fd: %s", strerror(errno));
+		if (!r)
+			return 0;	/* the fd never became readable */
+	}
+}
+
+static const char *monitor_event_name(int event)
+{
+	return event == LPU_MONITOR_ADD ? "add" :
+	       event == LPU_MONITOR_REMOVE ? "remove" : "?";
+}
+
+/* Is PCI device @pci bound to the lpu driver? */
+static bool pci_bound_to_lpu(const char *pci)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	const char *name;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/driver", pci);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	name = strrchr(target, '/');
+	return !strcmp(name ? name + 1 : target, "lpu");
+}
+
+/*
+ * Child of runtime_monitor_hotplug: unbind card @pci (node @node) from the
+ * driver and bind it again, with a monitor watching. Exits with the
+ * result; the parent binds the card again whatever happened.
+ */
+static void __attribute__((noreturn)) hotplug_child(const char *pci,
+						    const char *node)
+{
+	struct lpu_device_list *list;
+	struct lpu_monitor *mon;
+	struct lpu_device *dev;
+	struct lpu_device_status st;
+	char got[PATH_MAX];
+	uint64_t t0;
+	int event = 0, r;
+
+	CHECK_LPU(lpu_monitor_new(&mon));
+	CHECK(lpu_monitor_fd(mon) >= 0);
+	/* nothing has happened yet */
+	CHECK_RET(lpu_monitor_read(mon, &event, got, sizeof(got)), 0);
+
+	t0 = lpu_now_ns();
+	r = lpu_sysfs_write(LPU_DRIVER_DIR "/unbind", pci);
+	if (r)
+		FAIL("writing %s to " LPU_DRIVER_DIR "/unbind: %s", pci,
+		     strerror(-r));
+	r = monitor_wait(mon, &event, got, sizeof(got), HOTPLUG_TIMEOUT_MS);
+	if (r < 0)
+		FAIL("lpu_monitor_read after the unbind: %s (%s)",
+		     lpu_errno_name(-r), lpu_last_error());
+	if (!r)
+		FAIL("no event within %u ms of unbinding %s (%s)",
+		     HOTPLUG_TIMEOUT_MS, pci, node);
+	lpu_info("unbind: %s %s after %.1f ms", monitor_event_name(event),
+		 got, (lpu_now_ns() - t0) / 1e6);
+	if (event != LPU_MONITOR_REMOVE || strcmp(got, node))
+		FAIL("after the unbind: event %s for %s, expected remove for %s",
+		     monitor_event_name(event), got, node);
+	/* one removal, no more; and the card is gone from the list */
+	CHECK_RET(monitor_wait(mon, &event, got, sizeof(got), 200), 0);
+	CHECK_LPU(lpu_device_list_new(&list));
+	CHECK_EQ(lpu_device_list_count(list), 0);
+	lpu_device_list_free(list);
+	CHECK_RET(lpu_device_open(pci, &dev), -ENODEV);
+
+	t0 = lpu_now_ns();
+	r = lpu_sysfs_write(LPU_DRIVER_DIR "/bind", pci);
+	if (r)
+		FAIL("writing %s to " LPU_DRIVER_DIR "/bind: %s", pci,
+		     strerror(-r));
+	r = monitor_wait(mon, &event, got, sizeof(got), HOTPLUG_TIMEOUT_MS);
+	if (r < 0)
+		FAIL("lpu_monitor_read after the bind: %s (%s)",
+		     lpu_errno_name(-r), lpu_last_error());
+	if (!r)
+		FAIL("no event within %u ms of binding %s", HOTPLUG_TIMEOUT_MS,
+		     pci);
+	lpu_info("bind: %s %s after %.1f ms", monitor_event_name(event), got,
+		 (lpu_now_ns() - t0) / 1e6);
+	if (event != LPU_MONITOR_ADD)
+		FAIL("after the bind: event %s for %s, expected add",
+		     monitor_event_name(event), got);
+	CHECK_RET(monitor_wait(mon, &event, got, sizeof(got), 200), 0);
+
+	/* the node of the event is the same card, and it works */
+	CHECK_LPU(lpu_device_open(got, &dev));
+	if (strcmp(lpu_device_pci_address(dev), pci))
+		FAIL("the added node %s is PCI %s, expected %s", got,
+		     lpu_device_pci_address(dev), pci);
+	must_status(dev, &st);
+	CHECK(st.sram_size > 0);
+	CHECK_EQ(st.sram_free, st.sram_size - sysfs_ull(pci, "sram_used"));
+	CHECK(st.queue_count >= 1);
+	lpu_must_round_trip(lpu_device_fd(dev), LPU_MiB, 71);
+	lpu_device_close(dev);
+	CHECK_LPU(lpu_device_list_new(&list));
+	CHECK_EQ(lpu_device_list_count(list), 1);
+	CHECK(!strcmp(lpu_device_list_node(list, 0), got));
+	CHECK(!strcmp(lpu_device_list_pci_address(list, 0), pci));
+	lpu_device_list_free(list);
+	lpu_monitor_free(mon);
+	exit(LPU_PASS);
+}
+
+/*
+ * The hotplug monitor sees the card go and come back: unbinding it from
+ * the driver (sysfs) gives one remove event for its node, binding it
+ * again one add event for a node of the same PCI device, which opens and
+ * works. The guest runs no udevd, so this is the library's fallback to
+ * the kernel's events. The work runs in a child; this process binds the
+ * card again however the child ended (failure, alarm, the runner's
+ * SIGTERM), so that later tests have a card.
+ */
+LPU_CASE(runtime_monitor_hotplug)
+{
+	struct lpu_device_list *list;
+	char node[PATH_MAX], pci[64];
+	unsigned int left;
+	int status, r;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP("needs root (sysfs bind and unbind)");
+	if (access(LPU_DRIVER_DIR "/unbind", W_OK))
+		SKIP(LPU_DRIVER_DIR "/unbind: %s", strerror(errno));
+	CHECK_LPU(lpu_device_list_new(&list));
+	CHECK_EQ(lpu_device_list_count(list), 1);
+	snprintf(node, sizeof(node), "%s", lpu_device_list_node(list, 0));
+	snprintf(pci, sizeof(pci), "%s", lpu_device_list_pci_address(list, 0));
+	lpu_device_list_free(list);
+	CHECK(pci_bound_to_lpu(pci));
+	lpu_info("card %s, PCI %s", node, pci);
+
+	/*
+	 * The child fails at its alarm (5 s earlier than this process's
+	 * would have) or by the runner's SIGTERM; this process waits for it
+	 * through both.
+	 */
+	left = alarm_left();
+	signal(SIGTERM, SIG_IGN);
+	pid = must_fork();
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		if (left > 10)
+			alarm(left - 5);
+		hotplug_child(pci, node);
+	}
+	alarm(0);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			FAIL("waitpid: %s", strerror(errno));
+
+	if (!pci_bound_to_lpu(pci)) {
+		lpu_info("binding %s again", pci);
+		r = lpu_sysfs_write(LPU_DRIVER_DIR "/bind", pci);
+		if (r)
+			FAIL("writing %s to " LPU_DRIVER_DIR "/bind: %s", pci,
+			     strerror(-r));
+	}
+	r = lpu_node_of_bdf(pci, node, sizeof(node), 5000);
+	if (r)
+		FAIL("no accel node for %s after the test: %s", pci,
+		     strerror(-r));
+	signal(SIGTERM, SIG_DFL);
+	if (WIFSIGNALED(status))
+		FAIL("the child died of signal %d", WTERMSIG(status));
+	if (WEXITSTATUS(status) == LPU_SKIP)
+		return LPU_SKIP;
+	if (WEXITSTATUS(status) != LPU_PASS)
+		FAIL("the child failed (exit status %d)", WEXITSTATUS(status));
 	return LPU_PASS;
 }
 

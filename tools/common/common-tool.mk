@@ -5,6 +5,9 @@
 # sets NAME (built from $(HERE)/$(NAME).c) and HERE (its directory).
 #
 #   make          build $(BUILD)/tools/$(NAME)
+#   make install  install it into $(DESTDIR)$(BINDIR) (install.mk: PREFIX,
+#                 default /usr/local, BINDIR, default $(PREFIX)/bin)
+#   make uninstall remove it from there
 #   make clean    remove it
 #
 # $(BUILD)/lib/liblpucommon.a is made by lib/Makefile, run first. BUILD
@@ -46,3 +49,5 @@ $(OUT):
 
 clean:
 	rm -f $(PROG)
+
+include $(TOP)/tools/common/install.mk

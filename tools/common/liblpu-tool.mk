@@ -10,12 +10,17 @@
 #   TOOL_DEPS   headers it depends on besides lpu.h and lpu_cli.h
 #
 #   make          build $(BUILD)/tools/$(NAME)
+#   make install  install it into $(DESTDIR)$(BINDIR) (install.mk: PREFIX,
+#                 default /usr/local, BINDIR, default $(PREFIX)/bin)
+#   make uninstall remove it from there
 #   make clean    remove it
 #
 # The program links $(BUILD)/lib/liblpu.so (made by libruntime/Makefile,
 # which runs first) and tools/common/lpu_cli.c, and finds the library at
-# run time through the run path $ORIGIN/../lib (the build tree) or the
-# loader's search path (an installed liblpu, or LD_LIBRARY_PATH).
+# run time through the run path $ORIGIN/../lib (the build tree, and an
+# installed tree: PREFIX/bin/NAME finds PREFIX/lib/liblpu.so.0, where
+# "make -C libruntime install" puts it) or the loader's search path
+# (LD_LIBRARY_PATH, a multiarch LIBDIR).
 # LPU_LIBDIR (default $(BUILD)/lib) is where liblpu.so is linked from.
 # BUILD (default: the repository's build/) may be given on the command line
 # or in the environment; a relative BUILD is relative to the tool's
@@ -64,3 +69,5 @@ $(OUT):
 
 clean:
 	rm -f $(PROG)
+
+include $(TOP)/tools/common/install.mk
