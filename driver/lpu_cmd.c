@@ -98,10 +98,10 @@ static int lpu_parse_dma(struct lpu_job *job, struct drm_file *file,
 	return 0;
 }
 
-/* Checks that need no lookup: reserved fields, alignment, f32 ranges. */
+/* Checks that need no lookup: alignment, f32 ranges. */
 static int lpu_check_exec_fields(const struct drm_lpu_cmd_exec *exec)
 {
-	if (exec->reserved || !exec->stream_capacity)
+	if (!exec->stream_capacity)
 		return -EINVAL;
 	if (!IS_ALIGNED(exec->entry, LPU_EXEC_ENTRY_ALIGN) ||
 	    !IS_ALIGNED(exec->stream_offset, LPU_STREAM_HEADER_SIZE))
@@ -186,7 +186,9 @@ static int lpu_parse_exec(struct lpu_job *job, struct drm_file *file,
 	p->stream_sg_count = cpu_to_le32(sg_count);
 	p->stream_capacity = cpu_to_le32(exec->stream_capacity);
 	p->stream_sg_offset = cpu_to_le64(exec->stream_offset);
+	p->max_kcycles = cpu_to_le32(exec->max_kcycles);
 	job->exec_params = p;
+	job->max_kcycles = exec->max_kcycles;
 
 	desc->opcode = LPU_OP_EXEC;
 	return 0;

@@ -50,8 +50,12 @@ struct lpu_job {
 	struct drm_syncobj *progress;
 	/** @hw_fence: the hardware fence, once the job is on the ring */
 	struct dma_fence *hw_fence;
+	/** @max_kcycles: the EXEC's cycle limit in thousands, 0 for none */
+	u32 max_kcycles;
 	/** @watch_tokens: tokens seen by the last watchdog check */
 	u32 watch_tokens;
+	/** @watch_kcycles: PROGRESS_KCYCLES seen by the last watchdog check */
+	u32 watch_kcycles;
 	/** @abort_sent: the watchdog asked the card to stop the program */
 	bool abort_sent;
 };

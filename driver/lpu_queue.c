@@ -88,6 +88,8 @@ static int lpu_status_to_errno(u32 status)
 	case LPU_STS_ABORTED:
 	case LPU_STS_SKIPPED:
 		return -ECANCELED;
+	case LPU_STS_CYCLE_LIMIT:
+		return -ETIMEDOUT;
 	default:
 		return -EIO;
 	}
@@ -98,6 +100,13 @@ static struct lpu_fence *lpu_queue_oldest_locked(struct lpu_queue *q)
 	lockdep_assert_held(&q->lock);
 
 	return list_first_entry_or_null(&q->pending, struct lpu_fence, link);
+}
+
+/* Fence number of the EXEC that PROGRESS and PROGRESS_KCYCLES count. */
+static u64 lpu_queue_progress_seq(struct lpu_queue *q)
+{
+	return lpu_qread(q, LPU_Q_PROGRESS_SEQ_LO) |
+	       (u64)lpu_qread(q, LPU_Q_PROGRESS_SEQ_HI) << 32;
 }
 
 /* Signal @f, with @error unless 0, and drop the pending list's reference. */
@@ -220,8 +229,7 @@ void lpu_queue_irq(struct lpu_queue *q)
 	do {
 		/* readl() orders the completion record reads after it. */
 		count = lpu_qread(q, LPU_Q_CPL_COUNT);
-		seq = lpu_qread(q, LPU_Q_PROGRESS_SEQ_LO) |
-		      (u64)lpu_qread(q, LPU_Q_PROGRESS_SEQ_HI) << 32;
+		seq = lpu_queue_progress_seq(q);
 		tokens = lpu_qread(q, LPU_Q_PROGRESS);
 
 		n = 0;
@@ -416,23 +424,42 @@ struct dma_fence *lpu_queue_push(struct lpu_queue *q, struct lpu_job *job)
 }
 
 /*
+ * Has @job's program, the one PROGRESS_SEQ names, made progress since the
+ * last check? It has if it emitted tokens or, when it runs under a cycle
+ * limit (the card stops it there anyway), if it ran more cycles. A program
+ * without a limit must emit within every timeout.
+ */
+static bool lpu_job_progressed(struct lpu_job *job, u32 tokens, u32 kcycles)
+{
+	bool progress = tokens != job->watch_tokens ||
+			(job->max_kcycles && kcycles != job->watch_kcycles);
+
+	job->watch_tokens = tokens;
+	job->watch_kcycles = kcycles;
+	return progress;
+}
+
+/*
  * Watchdog: decide what to do with @job, whose time on the card is up.
- * A program that emitted tokens since the last check is making progress;
- * a program that did not is first aborted; anything else that is still
- * running is reset with its queue.
+ * A program that made progress since the last check (lpu_job_progressed())
+ * goes on; a program that did not is first aborted; anything else that is
+ * still running is reset with its queue.
  */
 enum lpu_hang_action lpu_queue_check_hang(struct lpu_queue *q,
 					  struct lpu_job *job)
 {
 	enum lpu_hang_action action = LPU_HANG_NONE;
+	u32 tokens, kcycles;
 	struct lpu_fence *f;
 	unsigned long flags;
-	u32 tokens;
+	bool moved;
 	u64 seq;
 
-	seq = lpu_qread(q, LPU_Q_PROGRESS_SEQ_LO) |
-	      (u64)lpu_qread(q, LPU_Q_PROGRESS_SEQ_HI) << 32;
+	seq = lpu_queue_progress_seq(q);
 	tokens = lpu_qread(q, LPU_Q_PROGRESS);
+	kcycles = lpu_qread(q, LPU_Q_PROGRESS_KCYCLES);
+	/* The EXEC of @seq ended and the next began while we read. */
+	moved = lpu_queue_progress_seq(q) != seq;
 
 	spin_lock_irqsave(&q->lock, flags);
 	f = lpu_queue_oldest_locked(q);
@@ -440,8 +467,7 @@ enum lpu_hang_action lpu_queue_check_hang(struct lpu_queue *q,
 		goto out_unlock;
 
 	if (f->exec_slot >= 0 && seq == f->base.seqno &&
-	    tokens != job->watch_tokens) {
-		job->watch_tokens = tokens;
+	    (moved || lpu_job_progressed(job, tokens, kcycles))) {
 		action = LPU_HANG_PROGRESS;
 	} else if (f->exec_slot >= 0 && !job->abort_sent) {
 		/* The abort word also stops a program not started yet. */

@@ -91,6 +91,24 @@ static uint64_t model_positions(const struct lpu_program_note *n,
 	return end < n->context_len ? end : n->context_len;
 }
 
+/*
+ * The run's cycle limit for the card (drm_lpu_cmd_exec.max_kcycles): twice
+ * the compiler's prediction, in thousands, rounded up. It lets a long
+ * prompt compute past the queue timeout without a token (the watchdog
+ * counts cycles under a limit as progress) while a program that runs away
+ * still stops. 0 (no limit) for a program without a prediction.
+ */
+static uint32_t cycle_limit_k(const struct lpu_program_note *n,
+			      uint64_t predicted)
+{
+	uint64_t k;
+
+	if (!n->cycles_per_token)
+		return 0;
+	k = predicted / 500 + 1;	/* 2 * predicted / 1000, rounded up */
+	return k < UINT32_MAX ? (uint32_t)k : UINT32_MAX;
+}
+
 static uint32_t f32_bits(float f)
 {
 	uint32_t u;
@@ -280,6 +298,7 @@ LPU_EXPORT int lpu_stream_start(struct lpu_model *model,
 	cmds[ncmd].exec.top_p = f32_bits(o.top_p);
 	cmds[ncmd].exec.seed = o.seed;
 	cmds[ncmd].exec.progress_syncobj = s->progress;
+	cmds[ncmd].exec.max_kcycles = cycle_limit_k(note, s->predicted);
 	ncmd++;
 	sync.handle = s->done;
 

@@ -21,11 +21,13 @@
  * Copyright (C) 2026 The lpu authors
  */
 #include <endian.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +61,7 @@ _Static_assert(sizeof(struct drm_lpu_cmd_exec) == 56, "exec payload size");
 #define PROG_EMIT_PROMPT	"programs/emit_prompt.lpu"
 #define PROG_LOOP		"programs/loop_forever.lpu"
 #define PROG_FAULT		"programs/fault_sram.lpu"
+#define PROG_LONG		"programs/long_compute.lpu"
 
 /* Bytes around the stream header, to see what the card writes. */
 #define STREAM_FILL		0xa5
@@ -997,6 +1000,387 @@ LPU_CASE(exec_loop_abort)
 }
 
 /*
+ * loop_forever.s under a cycle limit of 1000 kcycles: the card stops it at
+ * the first instruction boundary at or past 10^6 cycles, long before the
+ * watchdog would (the stream's cycle count says which one did): the job
+ * fails with -ETIMEDOUT within 2 s, the stream says ABORTED. The queue
+ * then still moves data and runs programs.
+ */
+LPU_CASE(exec_cycle_limit)
+{
+	const uint32_t kcycles = 1000;
+	const uint64_t limit = kcycles * 1000ULL;
+	struct drm_lpu_device_info info;
+	uint64_t t0, elapsed_ms, cycles, max_cost = 0, i;
+	const struct drm_lpu_stream *h;
+	struct lpu_program *p;
+	struct drm_lpu_cmd cmd;
+	struct lpu_sram sram;
+	struct stream s;
+	uint32_t progress, done;
+	int r, fd = exec_open(&info);
+
+	p = must_program(PROG_LOOP, info.sram_size);
+	for (i = 0; i < p->n_insns; i++)
+		if (lpu_insn_cycles(&p->text[i]) > max_cost)
+			max_cost = lpu_insn_cycles(&p->text[i]);
+	must_load(fd, 0, p, NULL, 0, &sram);
+	stream_new(fd, 0, 16, 64, &s);
+	h = stream_hdr(&s);
+	progress = lpu_must_syncobj(fd, false);
+	exec_cmd(&cmd, &sram, &s, (uint32_t)p->note.entry, 0, 16, progress);
+	cmd.exec.max_kcycles = kcycles;
+
+	t0 = lpu_now_ns();
+	done = must_submit(fd, 0, &cmd, 1);
+	r = lpu_syncobj_wait(fd, done, 2000000000ULL);
+	elapsed_ms = (lpu_now_ns() - t0) / 1000000;
+	if (r)
+		FAIL("loop_forever with max_kcycles %u still runs %llu ms after the submit (%s): the card did not stop it at the limit; %s",
+		     kcycles, (unsigned long long)elapsed_ms,
+		     lpu_errno_name(-r), stream_desc(&s));
+	cycles = le64toh(h->cycles);
+	lpu_info("the job ended %llu ms after the submit, after %llu cycles (limit %llu, job_timeout_ms=%u)",
+		 (unsigned long long)elapsed_ms, (unsigned long long)cycles,
+		 (unsigned long long)limit, job_timeout_ms());
+	check_job(fd, done, -ETIMEDOUT, &s);
+	check_state(&s, DRM_LPU_STREAM_ABORTED);
+	if (cycles < limit || cycles >= limit + max_cost)
+		FAIL("the run stopped after %llu cycles, expected %llu up to %llu (the limit plus the largest instruction cost, %llu, less one)",
+		     (unsigned long long)cycles, (unsigned long long)limit,
+		     (unsigned long long)(limit + max_cost - 1),
+		     (unsigned long long)max_cost);
+	if (h->fault)
+		FAIL("a run stopped at its cycle limit reports fault %u",
+		     le32toh(h->fault));
+	check_tokens(&s, NULL, 0, "loop_forever (no tokens)");
+	if (timeline_point(fd, progress))
+		FAIL("the progress timeline moved without tokens");
+
+	drmSyncobjDestroy(fd, done);
+	drmSyncobjDestroy(fd, progress);
+	stream_del(fd, &s);
+	lpu_must_sram_free(fd, &sram);
+	lpu_program_free(p);
+
+	lpu_must_round_trip(fd, 64 * LPU_KiB, 13);
+	must_run_emit_n(fd, &info, 0, 5);
+	close(fd);
+	return LPU_PASS;
+}
+
+/* ---- Cases: the watchdog and long computations -------------------------- */
+
+/* The queue timeout exec_long_compute reloads the module with. */
+#define LONG_TIMEOUT_MS		1000
+/* Its runs last about this many queue timeouts. */
+#define LONG_RUN_TIMEOUTS	4
+/* Iterations of the calibration run. */
+#define LONG_CAL_ITERS		3000
+
+/*
+ * Cycles of long_compute.s for @n iterations: li, then per iteration
+ * bltu, matvec, addi, jmp, and at the end bltu, emit, halt.
+ */
+EXEC_HELPER uint64_t long_compute_cycles(const struct lpu_program *p,
+					 uint64_t n)
+{
+	static const uint8_t ops[] = {
+		LPU_OP_LI, LPU_OP_BLTU, LPU_OP_EMIT, LPU_OP_HALT,
+		LPU_OP_MATVEC, LPU_OP_ADDI, LPU_OP_JMP,
+	};
+	const struct lpu_insn *t = p->text;
+	uint64_t c[7];
+	uint32_t i;
+
+	if (p->n_insns != 7 || p->text_offset != p->note.entry)
+		FAIL("long_compute.lpu is not the program this test knows: update exec.c");
+	for (i = 0; i < 7; i++) {
+		if (t[i].op != ops[i])
+			FAIL("long_compute.lpu: instruction %u has opcode 0x%02x, expected 0x%02x: update exec.c",
+			     i, t[i].op, ops[i]);
+		c[i] = lpu_insn_cycles(&t[i]);
+	}
+	return c[0] + n * (c[1] + c[4] + c[5] + c[6]) + c[1] + c[2] + c[3];
+}
+
+/* Twice the prediction, in thousands, as liblpu sets it. */
+EXEC_HELPER uint32_t long_compute_limit(uint64_t cycles)
+{
+	uint64_t k = cycles * 2 / 1000 + 1;
+
+	if (k > UINT32_MAX)
+		FAIL("a run of %llu cycles: its limit does not fit max_kcycles",
+		     (unsigned long long)cycles);
+	return (uint32_t)k;
+}
+
+/*
+ * One run of long_compute for @iters iterations with cycle limit
+ * @max_kcycles, on @sram; returns its wall time in ms. The job's status,
+ * stream and cycles are left in @s for the caller to check; *@status gets
+ * the job's fence status.
+ */
+EXEC_HELPER uint64_t long_compute_run(int fd, const struct lpu_program *p,
+				      const struct lpu_sram *sram,
+				      struct stream *s, uint32_t iters,
+				      uint32_t max_kcycles, int *status)
+{
+	struct drm_lpu_cmd cmd;
+	uint64_t t0, ms;
+	uint32_t done;
+	int r;
+
+	stream_reset(s);
+	exec_cmd(&cmd, sram, s, (uint32_t)p->note.entry, 0, iters, 0);
+	cmd.exec.max_kcycles = max_kcycles;
+	t0 = lpu_now_ns();
+	done = must_submit(fd, 0, &cmd, 1);
+	r = lpu_syncobj_wait(fd, done, 30000000000ULL);
+	ms = (lpu_now_ns() - t0) / 1000000;
+	if (r)
+		FAIL("long_compute (%u iterations, max_kcycles %u) still runs %llu ms after the submit (%s); %s",
+		     iters, max_kcycles, (unsigned long long)ms,
+		     lpu_errno_name(-r), stream_desc(s));
+	*status = job_status(fd, done);
+	drmSyncobjDestroy(fd, done);
+	return ms;
+}
+
+/* A run that must have halted after @iters iterations, emitting @iters. */
+EXEC_HELPER void long_compute_check_ok(const struct lpu_program *p,
+				       const struct stream *s, uint32_t iters,
+				       int status, const char *what)
+{
+	uint64_t want = long_compute_cycles(p, iters);
+
+	if (status != 1)
+		FAIL("%s: job fence status %s, expected OK; %s", what,
+		     status == 0 ? "pending" : lpu_errno_name(-status),
+		     stream_desc(s));
+	check_state(s, DRM_LPU_STREAM_HALTED);
+	check_tokens(s, &iters, 1, what);
+	if (le64toh(stream_hdr(s)->cycles) != want)
+		FAIL("%s: %llu cycles, expected %llu", what,
+		     (unsigned long long)le64toh(stream_hdr(s)->cycles),
+		     (unsigned long long)want);
+}
+
+/*
+ * The body of exec_long_compute, in a child, with the module loaded with
+ * job_timeout_ms=LONG_TIMEOUT_MS. Calibrates the number of iterations
+ * that runs LONG_RUN_TIMEOUTS queue timeouts on this host, then runs it
+ * with a cycle limit (it finishes) and without one (aborted).
+ */
+EXEC_HELPER void __attribute__((noreturn)) long_compute_child(void)
+{
+	struct drm_lpu_device_info info;
+	uint64_t cal_ms, ms, n, cycles, want_ms;
+	struct lpu_program *p;
+	struct lpu_sram sram;
+	struct stream s;
+	uint32_t iters;
+	int status, fd;
+
+	if (job_timeout_ms() != LONG_TIMEOUT_MS)
+		FAIL("job_timeout_ms is %u after the reload, expected %u",
+		     job_timeout_ms(), LONG_TIMEOUT_MS);
+	fd = exec_open(&info);
+	p = must_program(PROG_LONG, info.sram_size);
+	must_load(fd, 0, p, NULL, 0, &sram);
+	stream_new(fd, 0, 1, 64, &s);
+
+	/* Calibration: a short run, well within the timeout. */
+	iters = LONG_CAL_ITERS;
+	cal_ms = long_compute_run(fd, p, &sram, &s, iters,
+				  long_compute_limit(long_compute_cycles(p, iters)),
+				  &status);
+	long_compute_check_ok(p, &s, iters, status, "the calibration run");
+	want_ms = (uint64_t)LONG_RUN_TIMEOUTS * LONG_TIMEOUT_MS;
+	n = (uint64_t)iters * want_ms / (cal_ms ? cal_ms : 1);
+	if (n < iters)
+		n = iters;
+	if (n > 100000000)
+		n = 100000000;
+	iters = (uint32_t)n;
+	cycles = long_compute_cycles(p, iters);
+	lpu_info("calibration: %u iterations in %llu ms; %u iterations (%llu cycles) for about %llu ms",
+		 LONG_CAL_ITERS, (unsigned long long)cal_ms, iters,
+		 (unsigned long long)cycles, (unsigned long long)want_ms);
+
+	/* With a limit: the cycles it runs are progress, it finishes. */
+	ms = long_compute_run(fd, p, &sram, &s, iters,
+			      long_compute_limit(cycles), &status);
+	lpu_info("with max_kcycles %u: %llu ms, status %d",
+		 long_compute_limit(cycles), (unsigned long long)ms, status);
+	long_compute_check_ok(p, &s, iters, status,
+			      "the run with a cycle limit, longer than the queue timeout");
+	if (ms < LONG_TIMEOUT_MS * 3ULL / 2)
+		FAIL("the run with a cycle limit took %llu ms, not well past the %u ms queue timeout: the test proves nothing (calibration %llu ms for %u iterations)",
+		     (unsigned long long)ms, LONG_TIMEOUT_MS,
+		     (unsigned long long)cal_ms, LONG_CAL_ITERS);
+
+	/* Without a limit: no token within the timeout, the watchdog aborts it. */
+	ms = long_compute_run(fd, p, &sram, &s, iters, 0, &status);
+	lpu_info("without a limit: %llu ms, status %d, %llu cycles run",
+		 (unsigned long long)ms, status,
+		 (unsigned long long)le64toh(stream_hdr(&s)->cycles));
+	if (status != -ETIMEDOUT)
+		FAIL("the run without a cycle limit: job fence status %s, expected ETIMEDOUT; %s",
+		     status == 1 ? "OK" : status == 0 ? "pending" :
+		     lpu_errno_name(-status), stream_desc(&s));
+	check_state(&s, DRM_LPU_STREAM_ABORTED);
+	check_tokens(&s, NULL, 0, "long_compute aborted (no tokens)");
+	if (le64toh(stream_hdr(&s)->cycles) >= cycles)
+		FAIL("the aborted run counts %llu cycles, the whole run is %llu",
+		     (unsigned long long)le64toh(stream_hdr(&s)->cycles),
+		     (unsigned long long)cycles);
+	if (ms < LONG_TIMEOUT_MS * 9ULL / 10)
+		FAIL("the watchdog stopped the program after %llu ms, before the %u ms timeout",
+		     (unsigned long long)ms, LONG_TIMEOUT_MS);
+
+	stream_del(fd, &s);
+	lpu_must_sram_free(fd, &sram);
+	lpu_program_free(p);
+	must_run_emit_n(fd, &info, 0, 3);
+	close(fd);
+	exit(LPU_PASS);
+}
+
+/* The lpu module file, as t_module_reload.sh finds it. */
+EXEC_HELPER const char *module_path(void)
+{
+	const char *m = getenv("LPU_MODULE");
+
+	return m && *m ? m : "/lib/modules/lpu.ko";
+}
+
+EXEC_HELPER bool module_loaded(void)
+{
+	return access("/sys/module/lpu", F_OK) == 0;
+}
+
+/*
+ * Unload lpu (if loaded) and load it again with job_timeout_ms=@ms; wait
+ * for the node. Returns 0 or a message for the caller to fail with.
+ */
+EXEC_HELPER const char *module_reload(unsigned int ms)
+{
+	static char msg[256];
+	char args[64];
+	int i, fd, r;
+
+	for (i = 0; module_loaded(); i++) {
+		if (!syscall(SYS_delete_module, "lpu", O_NONBLOCK))
+			break;
+		if ((errno != EAGAIN && errno != EBUSY) || i == 50) {
+			snprintf(msg, sizeof(msg), "rmmod lpu: %s",
+				 strerror(errno));
+			return msg;
+		}
+		usleep(100 * 1000);
+	}
+	if (!lpu_wait_path(lpu_dev_path(), false, 5000)) {
+		snprintf(msg, sizeof(msg), "%s still there 5 s after rmmod",
+			 lpu_dev_path());
+		return msg;
+	}
+	fd = open(module_path(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(msg, sizeof(msg), "open %s: %s", module_path(),
+			 strerror(errno));
+		return msg;
+	}
+	snprintf(args, sizeof(args), "job_timeout_ms=%u", ms);
+	r = (int)syscall(SYS_finit_module, fd, args, 0);
+	if (r)
+		snprintf(msg, sizeof(msg), "insmod %s %s: %s", module_path(),
+			 args, strerror(errno));
+	close(fd);
+	if (r)
+		return msg;
+	if (!lpu_wait_path(lpu_dev_path(), true, 5000)) {
+		snprintf(msg, sizeof(msg), "%s did not come back 5 s after insmod %s",
+			 lpu_dev_path(), args);
+		return msg;
+	}
+	return NULL;
+}
+
+/*
+ * A program that computes without emitting for longer than the queue
+ * timeout (long_compute.s) runs to its end when it has a cycle limit:
+ * the watchdog counts its cycles (PROGRESS_KCYCLES) as progress. Without
+ * a limit the watchdog aborts it (-ETIMEDOUT, ABORTED, no token), as it
+ * did before limits existed. For speed the module is reloaded with a
+ * short queue timeout (job_timeout_ms=LONG_TIMEOUT_MS); the work runs in
+ * a child, and this process loads the module again with the value it had
+ * however the child ended (failure, alarm, the runner's SIGTERM).
+ */
+LPU_CASE(exec_long_compute)
+{
+	struct drm_lpu_device_info info;
+	unsigned int old_ms = job_timeout_ms(), left;
+	char fail[256] = "";
+	const char *err;
+	int status = 0, fd;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP("needs root (rmmod and insmod)");
+	if (!module_loaded())
+		SKIP("the lpu module is not loaded");
+	if (access(module_path(), R_OK))
+		SKIP("no module at %s ($LPU_MODULE): %s", module_path(),
+		     strerror(errno));
+	fd = exec_open(&info);
+	close(fd);
+	lpu_info("reloading lpu with job_timeout_ms=%u (was %u)",
+		 LONG_TIMEOUT_MS, old_ms);
+
+	left = alarm(0);
+	signal(SIGTERM, SIG_IGN);
+	err = module_reload(LONG_TIMEOUT_MS);
+	if (err) {
+		snprintf(fail, sizeof(fail), "%s", err);
+	} else {
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			signal(SIGTERM, SIG_DFL);
+			if (left > 10)
+				alarm(left - 5);
+			long_compute_child();
+		}
+		if (pid < 0)
+			snprintf(fail, sizeof(fail), "fork: %s", strerror(errno));
+		else
+			while (waitpid(pid, &status, 0) < 0)
+				if (errno != EINTR)
+					FAIL("waitpid: %s", strerror(errno));
+	}
+
+	lpu_info("reloading lpu with job_timeout_ms=%u", old_ms);
+	err = module_reload(old_ms);
+	if (err) {
+		lpu_info("%s; once more", err);
+		usleep(500 * 1000);
+		err = module_reload(old_ms);
+	}
+	if (err)
+		FAIL("restoring the module with job_timeout_ms=%u: %s", old_ms,
+		     err);
+	if (job_timeout_ms() != old_ms)
+		FAIL("job_timeout_ms is %u after the restore, expected %u",
+		     job_timeout_ms(), old_ms);
+	if (fail[0])
+		FAIL("%s", fail);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	FAIL("the child died of signal %d", WTERMSIG(status));
+}
+
+/*
  * fault_sram.s emits 7, then its LOADW indexes past its table: the job
  * fails with -EIO, the stream says FAULT, LPU_FAULT_INDEX at the LOADW,
  * with the one token before it. The queue works afterwards.
@@ -1463,16 +1847,32 @@ EXEC_HELPER void expect_runs(struct vctx *v, const struct drm_lpu_cmd *cmds,
 	expect_runs((v), &c_, 1, #field " = " #value);			\
 } while (0)
 
-/* Non-zero reserved field or command flags: EINVAL. */
-LPU_CASE(exec_err_reserved)
+/* Non-zero command flags: EINVAL. */
+LPU_CASE(exec_err_flags)
 {
 	struct vctx v;
 
 	vctx_init(&v);
-	REFUSED(&v, exec.reserved, 1, EINVAL);
-	REFUSED(&v, exec.reserved, 0x80000000u, EINVAL);
 	REFUSED(&v, flags, 1, EINVAL);
+	REFUSED(&v, flags, 0x80000000u, EINVAL);
 	expect_runs(&v, &v.cmd, 1, "the valid EXEC");
+	vctx_fini(&v);
+	return LPU_PASS;
+}
+
+/*
+ * Any max_kcycles is valid. emit_n with budget 4 runs 276 cycles, below
+ * the least limit (1000 cycles), so every one of these runs to its end.
+ */
+LPU_CASE(exec_max_kcycles_any)
+{
+	struct vctx v;
+
+	vctx_init(&v);
+	RUNS(&v, exec.max_kcycles, 1);
+	RUNS(&v, exec.max_kcycles, 1000);
+	RUNS(&v, exec.max_kcycles, 0x80000000u);
+	RUNS(&v, exec.max_kcycles, 0xffffffffu);
 	vctx_fini(&v);
 	return LPU_PASS;
 }

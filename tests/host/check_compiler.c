@@ -226,7 +226,10 @@ static void run_prog(const char *path, const uint32_t *prompt,
 {
 	struct lpu_program *p;
 	struct lpu_engine e = { 0 };
-	struct lpu_engine_args a = { n_prompt, budget, temp, topp, seed };
+	struct lpu_engine_args a = {
+		.prompt_len = n_prompt, .budget = budget, .temperature = temp,
+		.top_p = topp, .seed = seed,
+	};
 	struct lpu_engine_io io = { run_emit, r };
 	struct lpu_insn_fields f;
 	uint64_t wsize, i, first = UINT64_MAX, last = 0, start, pro, body;

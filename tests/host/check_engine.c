@@ -16,6 +16,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1483,6 +1484,185 @@ START_TEST(test_determinism)
 }
 END_TEST
 
+/* ---- cycle limit ------------------------------------------------------- */
+
+/*
+ * The model run with a cycle limit, in slices of @slice instructions: stops
+ * with LIMIT (or HALTED when the limit is past the run's cycles).
+ */
+static enum lpu_engine_status model_limit_run(uint64_t slice,
+                                              uint64_t max_cycles,
+                                              struct snapshot *s)
+{
+    struct lpu_engine_args args = {
+        .prompt_len = 1, .budget = M_CTX, .temperature = 0.9f,
+        .top_p = 0.9f, .seed = 42, .max_cycles = max_cycles,
+    };
+    enum lpu_engine_status st;
+
+    model_init();
+    sink.count = 0;
+    lpu_engine_fini(&eng);
+    ck_assert_int_eq(lpu_engine_init(&eng, win, WIN_SIZE, CODE, &args), 0);
+    do {
+        st = lpu_engine_run(&eng, slice, &sink_io);
+    } while (st == LPU_ENGINE_RUNNING);
+    ck_assert_msg(st == LPU_ENGINE_LIMIT || st == LPU_ENGINE_HALTED,
+                  "status %d: %s", st, eng.fault_msg);
+    take(s);
+    return st;
+}
+
+/*
+ * The stop is exact: at the first instruction boundary where the cycles
+ * are at or past the limit, the same one for every slicing, with the
+ * machine state of an unlimited run stepped to that boundary.
+ */
+START_TEST(test_cycle_limit)
+{
+    static const uint64_t slices[] = { 1, 7, UINT64_MAX };
+    uint64_t *cum, total, n, k, j, lim[8];
+    struct snapshot ref, got[3];
+    unsigned int l, t;
+
+    /* an unlimited run, one instruction at a time: cycles after each */
+    model_init();
+    lpu_engine_fini(&eng);
+    ck_assert_int_eq(lpu_engine_init(&eng, win, WIN_SIZE, CODE, NULL), 0);
+    n = 3 + M_CTX * 20 + 1;
+    cum = calloc(n + 1, sizeof(*cum));
+    ck_assert_ptr_nonnull(cum);
+    for (k = 1; k <= n; k++) {
+        enum lpu_engine_status st = lpu_engine_run(&eng, 1, NULL);
+
+        ck_assert_int_eq(st, k < n ? LPU_ENGINE_RUNNING : LPU_ENGINE_HALTED);
+        cum[k] = eng.cycles;
+    }
+    total = cum[n];
+
+    /* limits: the first instruction, a boundary exactly, one past it,
+     * the middle, just before the HALT, the HALT's own boundary */
+    lim[0] = 1;
+    lim[1] = cum[n / 3];
+    lim[2] = cum[n / 3] + 1;
+    lim[3] = total / 2;
+    lim[4] = cum[n - 1] - 1;
+    lim[5] = cum[n - 1];        /* before the HALT: stops, HALT not run */
+    lim[6] = total;             /* the HALT starts below it: halts */
+    lim[7] = total + 1000;
+    for (l = 0; l < 8; l++) {
+        /* k: instructions run at the stop (n: halted) */
+        for (k = 1; k < n && cum[k] < lim[l]; k++) {
+        }
+        for (t = 0; t < 3; t++) {
+            enum lpu_engine_status st;
+
+            st = model_limit_run(slices[t], lim[l], &got[t]);
+            ck_assert_msg(st == (l < 6 ? LPU_ENGINE_LIMIT :
+                                 LPU_ENGINE_HALTED),
+                          "limit %" PRIu64 " slice %" PRIu64 ": status %d",
+                          lim[l], slices[t], st);
+            ck_assert_uint_eq(eng.insns, k);
+            ck_assert_uint_eq(eng.cycles, cum[k]);
+            if (st == LPU_ENGINE_LIMIT) {
+                ck_assert_uint_ge(eng.cycles, lim[l]);
+                ck_assert_uint_lt(cum[k - 1], lim[l]);
+                ck_assert_int_eq(eng.fault, LPU_FAULT_NONE);
+                ck_assert_str_eq(eng.fault_msg, "");
+                /* final: nothing runs any more, whatever max_insns */
+                ck_assert_int_eq(lpu_engine_run(&eng, UINT64_MAX, &sink_io),
+                                 LPU_ENGINE_LIMIT);
+                ck_assert_int_eq(lpu_engine_run(&eng, 0, &sink_io),
+                                 LPU_ENGINE_LIMIT);
+                ck_assert_uint_eq(eng.insns, k);
+                ck_assert_uint_eq(eng.cycles, cum[k]);
+                ck_assert_int_eq(eng.status, LPU_ENGINE_LIMIT);
+            }
+            if (t > 0) {
+                same(&got[0], &got[t]);
+            }
+        }
+        /* the machine of an unlimited run stepped to the same boundary */
+        model_init();
+        sink.count = 0;
+        lpu_engine_fini(&eng);
+        {
+            struct lpu_engine_args args = {
+                .prompt_len = 1, .budget = M_CTX, .temperature = 0.9f,
+                .top_p = 0.9f, .seed = 42,
+            };
+
+            ck_assert_int_eq(lpu_engine_init(&eng, win, WIN_SIZE, CODE,
+                                             &args), 0);
+        }
+        for (j = 0; j < k; j++) {
+            ck_assert_int_ne(lpu_engine_run(&eng, 1, &sink_io),
+                             LPU_ENGINE_FAULT);
+        }
+        take(&ref);
+        same(&ref, &got[0]);
+        free(ref.win);
+        for (t = 0; t < 3; t++) {
+            free(got[t].win);
+        }
+    }
+    free(cum);
+}
+END_TEST
+
+/* 0 is no limit; the check comes before the next instruction's faults */
+START_TEST(test_cycle_limit_api)
+{
+    struct lpu_engine_args args = { .max_cycles = 0 };
+    uint64_t k;
+
+    put(li(1, 0));
+    put(li(2, 100));
+    put(mk(LPU_OP_ADDI, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0));    /* 0x40 */
+    put(mk(LPU_OP_BNE, 0, 1, 2, 0x40, 0, 0, 0, 0, 0, 0));
+    put(mk(0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));           /* faults */
+    ck_assert_int_eq(run_args(&args), LPU_ENGINE_FAULT);
+    ck_assert_uint_eq(eng.cycles, 202);
+    ck_assert_uint_eq(eng.pc, 0x80);
+
+    /* stops at the bad opcode's boundary without faulting */
+    args.max_cycles = 202;
+    ck_assert_int_eq(run_args(&args), LPU_ENGINE_LIMIT);
+    ck_assert_uint_eq(eng.cycles, 202);
+    ck_assert_uint_eq(eng.insns, 202);
+    ck_assert_uint_eq(eng.pc, 0x80);
+    ck_assert_int_eq(eng.fault, LPU_FAULT_NONE);
+    ck_assert_str_eq(eng.fault_msg, "");
+    ck_assert_uint_eq(eng.r[1], 100);
+
+    /* one instruction at a time: LIMIT comes with the instruction that
+     * reaches it, not one call later */
+    args.max_cycles = 50;
+    lpu_engine_fini(&eng);
+    ck_assert_int_eq(lpu_engine_init(&eng, win, WIN_SIZE, CODE, &args), 0);
+    ck_assert_int_eq(lpu_engine_run(&eng, 0, NULL), LPU_ENGINE_RUNNING);
+    for (k = 1; k < 50; k++) {
+        ck_assert_int_eq(lpu_engine_run(&eng, 1, NULL), LPU_ENGINE_RUNNING);
+    }
+    ck_assert_int_eq(lpu_engine_run(&eng, 1, NULL), LPU_ENGINE_LIMIT);
+    ck_assert_uint_eq(eng.insns, 50);
+    ck_assert_uint_eq(eng.cycles, 50);
+    ck_assert_int_eq(lpu_engine_run(&eng, 1, NULL), LPU_ENGINE_LIMIT);
+    ck_assert_uint_eq(eng.insns, 50);
+
+    /* a limit of 1: exactly one instruction runs */
+    args.max_cycles = 1;
+    ck_assert_int_eq(run_args(&args), LPU_ENGINE_LIMIT);
+    ck_assert_uint_eq(eng.insns, 1);
+    ck_assert_uint_eq(eng.pc, 0x20);
+
+    /* the largest limit is no limit in practice */
+    args.max_cycles = UINT64_MAX;
+    ck_assert_int_eq(run_args(&args), LPU_ENGINE_FAULT);
+    ck_assert_uint_eq(eng.cycles, 202);
+}
+END_TEST
+
 /* ---- fuzzing: random programs never touch memory outside the window ---- */
 
 #define FZ_WIN      8192
@@ -1585,8 +1765,9 @@ static void fz_insn(uint8_t *at)
 START_TEST(test_fuzz_window)
 {
     uint8_t *buf = malloc(FZ_WIN + 2 * FZ_GUARD), *w = buf + FZ_GUARD;
-    uint32_t prog, i, status_count[3] = { 0 }, faults[8] = { 0 };
+    uint32_t prog, i, status_count[4] = { 0 }, faults[8] = { 0 };
     uint64_t executed = 0;
+    struct lpu_engine_args args = { 0 };
     struct lpu_engine e;
 
     ck_assert_ptr_nonnull(buf);
@@ -1609,11 +1790,20 @@ START_TEST(test_fuzz_window)
         for (i = 8; i < 64; i++) {
             fz_insn(w + 32 * i);
         }
-        ck_assert_int_eq(lpu_engine_init(&e, w, FZ_WIN, 0, NULL), 0);
+        /* one program in four with a cycle limit */
+        args.max_cycles = prog % 4 == 3 ? 1 + fz(4000) : 0;
+        ck_assert_int_eq(lpu_engine_init(&e, w, FZ_WIN, 0, &args), 0);
         sink.count = 0;
         sink.cap = fz(4);
         st = lpu_engine_run(&e, 2000, &sink_io);
         status_count[st]++;
+        if (st == LPU_ENGINE_LIMIT) {
+            ck_assert_uint_gt(args.max_cycles, 0);
+            ck_assert_uint_ge(e.cycles, args.max_cycles);
+        } else if (args.max_cycles) {
+            ck_assert_uint_lt(e.cycles, args.max_cycles +
+                              (st == LPU_ENGINE_HALTED ? 1 : 0));
+        }
         if (st == LPU_ENGINE_FAULT) {
             ck_assert_int_ge(e.fault, LPU_FAULT_OPCODE);
             ck_assert_int_le(e.fault, LPU_FAULT_STREAM);
@@ -1635,6 +1825,7 @@ START_TEST(test_fuzz_window)
     ck_assert_uint_gt(executed, 3000 * 10);
     ck_assert_uint_gt(status_count[LPU_ENGINE_RUNNING], 0);
     ck_assert_uint_gt(status_count[LPU_ENGINE_HALTED], 0);
+    ck_assert_uint_gt(status_count[LPU_ENGINE_LIMIT], 0);
 }
 END_TEST
 
@@ -1666,6 +1857,8 @@ static Suite *engine_suite(void)
     tcase_add_test(core, test_init);
     tcase_add_test(core, test_slices);
     tcase_add_test(core, test_determinism);
+    tcase_add_test(core, test_cycle_limit);
+    tcase_add_test(core, test_cycle_limit_api);
     suite_add_tcase(s, core);
 
     tcase_add_checked_fixture(errors, setup, teardown);

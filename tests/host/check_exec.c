@@ -39,10 +39,17 @@
 #define WIN_SIZE        0x10000u
 #define DATA            0x400u          /* window offset of data */
 
-/* What fh_progress() counts and does; zeroed by setup() */
+/* What fh_progress() and fh_progress_cycles() count and do; zeroed by
+ * setup() */
 struct progress_hooks {
     unsigned int progress_calls;
     uint32_t last_progress;
+    unsigned int cycles_calls;
+    uint64_t last_cycles;
+    unsigned int cycles_rises;  /* calls with more cycles than the last */
+    uint64_t cycles_at_progress;    /* last_cycles when progress() came */
+    unsigned int calls;         /* calls of either hook */
+    unsigned int cycles_call;   /* calls when progress_cycles() last came */
     uint32_t abort_word_at;     /* set params.abort at this count (0: no) */
     uint32_t fail_hdr_at;       /* make header writes fail at this count */
     uint32_t fail_params_at;    /* make params reads fail at this count */
@@ -130,11 +137,28 @@ static void fh_progress(void *opaque, uint32_t tokens)
         lpu_card_put_le64(host_ptr(HOST_BASE + SG_AREA +
                                    16 * ph.break_sg_entry + 8), 0);
     }
+    /* progress_cycles() came just before, for this token */
+    ck_assert_uint_gt(ph.calls, 0);
+    ck_assert_uint_eq(ph.cycles_call, ph.calls);
+    ph.calls++;
+    ph.cycles_at_progress = ph.last_cycles;
+}
+
+static void fh_progress_cycles(void *opaque, uint64_t cycles)
+{
+    ck_assert_ptr_eq(opaque, &fh);
+    /* never decreasing */
+    ck_assert_uint_ge(cycles, ph.last_cycles);
+    ph.cycles_rises += cycles > ph.last_cycles;
+    ph.cycles_calls++;
+    ph.last_cycles = cycles;
+    ph.cycles_call = ++ph.calls;
 }
 
 static struct lpu_exec_ops ops = {
     .abort_requested = fake_host_abort_requested,
     .progress = fh_progress,
+    .progress_cycles = fh_progress_cycles,
     .opaque = &fh,
 };
 
@@ -225,6 +249,7 @@ struct params {
     uint32_t sg_count, capacity;
     uint64_t sg_offset;
     uint32_t abort;
+    uint32_t max_kcycles;
 };
 
 /* A one-entry stream list: the stream at STREAM_ADDR, room for @cap. */
@@ -296,6 +321,7 @@ static void write_params(const struct params *p)
     lpu_put_le32(b + 60, p->capacity);
     lpu_card_put_le64(b + 64, p->sg_offset);
     lpu_put_le32(b + 72, p->abort);
+    lpu_put_le32(b + 76, p->max_kcycles);
 }
 
 static void make_exec(struct lpu_hw_desc *d, uint64_t seqno)
@@ -369,6 +395,7 @@ static struct ref *ref_run(const struct params *p)
         .prompt_len = p->prompt_len, .budget = p->budget,
         .temperature = lpu_bits_f32(p->temperature),
         .top_p = lpu_bits_f32(p->top_p), .seed = p->seed,
+        .max_cycles = (uint64_t)p->max_kcycles * 1000,
     };
     uint8_t *w = aligned_alloc(64, p->win_size);
 
@@ -432,6 +459,8 @@ START_TEST(test_emit_n)
         ck_assert_uint_eq(c.res.state, LPU_STREAM_HALTED);
         ck_assert_str_eq(c.res.msg, "");
         ck_assert_uint_eq(ph.progress_calls, budgets[i]);
+        ck_assert_uint_eq(ph.cycles_calls, c.res.slices + budgets[i]);
+        ck_assert_uint_eq(ph.last_cycles, c.cycles);
         check_stream(r, LPU_STREAM_HALTED, budgets[i]);
         for (k = 0; k < budgets[i]; k++) {
             ck_assert_uint_eq(stream32(64 + 4 * k), k + 1);
@@ -1087,7 +1116,7 @@ START_TEST(test_bad_params_desc)
 END_TEST
 
 enum bad_field {
-    BAD_RSVD0, BAD_RSVD, BAD_WIN_ALIGN, BAD_WIN_SIZE0, BAD_WIN_PAST,
+    BAD_RSVD, BAD_WIN_ALIGN, BAD_WIN_SIZE0, BAD_WIN_PAST,
     BAD_WIN_PAST1, BAD_WIN_BASE_PAST, BAD_WIN_WRAP, BAD_CAP0, BAD_OFF_ALIGN,
     BAD_SG_ALIGN, BAD_SG_COUNT0, BAD_SG_COUNT_MAX, BAD_SG_LIST_WRAP,
     BAD_RANGE_WRAP, BAD_SG_SHORT, BAD_SG_SHORT_OFF, BAD_SG_ENTRY0,
@@ -1111,10 +1140,6 @@ START_TEST(test_bad_params)
         default_params(&p, 1, 10);
         write_params(&p);
         switch (w) {
-        case BAD_RSVD0:
-            write_params(&p);
-            lpu_put_le32(host_ptr(PARAMS_ADDR + 76), 1);
-            break;
         case BAD_RSVD:
             break;              /* below */
         case BAD_WIN_ALIGN:
@@ -1190,9 +1215,7 @@ START_TEST(test_bad_params)
                 lpu_card_put_le64(sg + 24, 0x11);
             }
         }
-        if (w != BAD_RSVD0) {
-            write_params(&p);
-        }
+        write_params(&p);
         if (w == BAD_RSVD) {
             for (i = 0; i < 6; i++) {
                 write_params(&p);
@@ -1287,6 +1310,235 @@ START_TEST(test_tensor_program)
 }
 END_TEST
 
+/* ---- cycle limit (params.max_kcycles) ---------------------------------- */
+
+/* A loop of tensor ops emitting one token per iteration, r2 iterations */
+enum { LIM_N = 256, LIM_M = 384, LIM_X = 0x1000, LIM_W = 0x2000,
+       LIM_Y = 0x80000 };
+
+/* The program and its data in a window of 1 MiB; returns its largest
+ * single-instruction cost. */
+static uint64_t put_limit_prog(struct params *p, uint32_t iters)
+{
+    const struct lpu_insn prog[] = {
+        I(LI, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        I(BLTU, 0, 6, 2, PC(3), 0, 0, 0, 0, 0, 0),             /* loop: */
+        I(HALT, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        I(MATVEC, 0, 0, 0, 0, LIM_Y, LIM_W, LIM_X, 0, LIM_N, LIM_M),
+        I(SOFTMAX, 0, 0, 0, 0, LIM_Y, LIM_Y, 0, 0, LIM_N, 0),
+        I(ARGMAX, 5, 0, 0, 0, 0, LIM_Y, 0, 0, LIM_N, 0),
+        I(EMIT, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0),
+        I(ADDI, 6, 6, 0, 1, 0, 0, 0, 0, 0, 0),
+        I(JMP, 0, 0, 0, PC(1), 0, 0, 0, 0, 0, 0),
+    };
+    const size_t len = sizeof(prog) / sizeof(prog[0]);
+    uint64_t max = 0;
+    unsigned int i;
+
+    put_prog(WIN_BASE, prog, len);
+    for (i = 0; i < LIM_M; i++) {
+        float v = (float)((i * 37) % 11) - 5.0f;
+
+        memcpy(card.sram + WIN_BASE + LIM_X + 4 * i, &v, 4);
+    }
+    for (i = 0; i < LIM_N * LIM_M; i++) {
+        float v = (float)((i * 7919) % 13) * 0.125f - 0.75f;
+
+        memcpy(card.sram + WIN_BASE + LIM_W + 4 * i, &v, 4);
+    }
+    for (i = 0; i < len; i++) {
+        uint64_t c = lpu_insn_cycles(&prog[i]);
+
+        max = c > max ? c : max;
+    }
+    default_params(p, iters, iters);
+    p->win_size = 1u << 20;
+    return max;
+}
+
+/*
+ * The program stops at the first instruction boundary at or past the limit:
+ * CYCLE_LIMIT, the stream ABORTED with its cycles and insns, exactly where
+ * the engine alone stops with the same limit, however the run is sliced.
+ */
+START_TEST(test_cycle_limit)
+{
+    static const uint32_t kcycles[] = { 1, 2, 5, 9 };
+    static const uint64_t slices[] = { 1, 7, 0 };
+    unsigned int i, k;
+
+    for (i = 0; i < 4; i++) {
+        uint64_t limit = 1000ull * kcycles[i], stop_insns = 0;
+
+        for (k = 0; k < 3; k++) {
+            struct params p;
+            struct ref *r;
+            struct cpl c;
+            uint64_t maxcost;
+
+            refresh();
+            ops.slice_insns = slices[k];
+            maxcost = put_limit_prog(&p, 100);
+            p.max_kcycles = kcycles[i];
+            r = ref_run(&p);
+            ck_assert_int_eq(r->e.status, LPU_ENGINE_LIMIT);
+            c = run(&p);
+            ck_assert_msg(c.status == LPU_STS_CYCLE_LIMIT,
+                          "limit %u slice %u: status %u (%s)", kcycles[i],
+                          (unsigned int)slices[k], c.status, c.res.msg);
+            ck_assert_uint_eq(c.res.state, LPU_STREAM_ABORTED);
+            ck_assert_uint_eq(c.res.fault, 0);
+            ck_assert_uint_eq(c.cycles, r->e.cycles);
+            ck_assert_uint_eq(c.res.insns, r->e.insns);
+            ck_assert_uint_eq(c.res.tokens, r->e.emitted);
+            ck_assert_uint_eq(c.info, r->e.emitted);
+            ck_assert_uint_gt(c.res.tokens, 0);
+            ck_assert_uint_lt(c.res.tokens, 100);
+            /* at or past the limit, by less than one instruction */
+            ck_assert_uint_ge(c.cycles, limit);
+            ck_assert_uint_lt(c.cycles, limit + maxcost);
+            /* the same instruction whatever the slices */
+            if (k == 0) {
+                stop_insns = c.res.insns;
+            }
+            ck_assert_uint_eq(c.res.insns, stop_insns);
+            check_stream(r, LPU_STREAM_ABORTED, c.res.tokens);
+            ck_assert_uint_eq(stream64(16), c.cycles);
+            ck_assert_uint_eq(stream64(24), c.res.insns);
+            ck_assert_ptr_nonnull(strstr(c.res.msg, "cycle limit"));
+            /* progress_cycles: after every slice and every token */
+            ck_assert_uint_eq(ph.progress_calls, c.res.tokens);
+            ck_assert_uint_eq(ph.cycles_calls, c.res.slices + c.res.tokens);
+            ck_assert_uint_eq(ph.last_cycles, c.cycles);
+            ck_assert_uint_gt(ph.cycles_rises, c.res.tokens);
+            if (slices[k]) {
+                ck_assert_uint_eq(c.res.slices,
+                                  (c.res.insns + slices[k] - 1) / slices[k]);
+            }
+            free(r);
+        }
+    }
+}
+END_TEST
+
+/* No limit (0) and a limit above the run's cycles change nothing. */
+START_TEST(test_cycle_limit_none)
+{
+    static const uint32_t kcycles[] = { 0, 1000, 0xffffffff };
+    struct ref *r0 = NULL;
+    unsigned int i;
+
+    for (i = 0; i < 3; i++) {
+        struct params p;
+        struct ref *r;
+        struct cpl c;
+
+        refresh();
+        put_limit_prog(&p, 20);
+        p.max_kcycles = kcycles[i];
+        r = ref_run(&p);
+        c = run(&p);
+        ck_assert_uint_eq(r->e.status, LPU_ENGINE_HALTED);
+        ck_assert_msg(c.status == LPU_STS_OK, "status %u (%s)", c.status,
+                      c.res.msg);
+        ck_assert_uint_eq(c.info, 20);
+        ck_assert_uint_eq(c.cycles, r->e.cycles);
+        ck_assert_uint_lt(c.cycles, 1000000);
+        check_stream(r, LPU_STREAM_HALTED, 20);
+        ck_assert_uint_eq(ph.cycles_calls, c.res.slices + 20);
+        ck_assert_uint_eq(ph.last_cycles, c.cycles);
+        /* per token: the cycles before its EMIT */
+        ck_assert_uint_lt(ph.cycles_at_progress, c.cycles);
+        if (!r0) {
+            r0 = r;
+        } else {
+            ck_assert_uint_eq(r->e.cycles, r0->e.cycles);
+            ck_assert_uint_eq(r->e.insns, r0->e.insns);
+            free(r);
+        }
+    }
+    free(r0);
+}
+END_TEST
+
+/*
+ * The limit is on the engine's cycles, exactly: a run that reaches it
+ * just before its HALT stops there, the HALT not run; one whose HALT
+ * starts below it halts (the HALT taking it to the limit).
+ */
+START_TEST(test_cycle_limit_edge)
+{
+    /* 2 + 499 x 2 = 1000 one-cycle instructions before the HALT */
+    const struct lpu_insn stops[] = {
+        I(LI, 7, 0, 0, 499, 0, 0, 0, 0, 0, 0),
+        I(LI, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        I(ADDI, 6, 6, 0, 1, 0, 0, 0, 0, 0, 0),                 /* 64 */
+        I(BLTU, 0, 6, 7, PC(2), 0, 0, 0, 0, 0, 0),
+        I(HALT, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    };
+    /* 1 + 499 x 2 = 999 before the HALT, 1000 with it */
+    const struct lpu_insn halts[] = {
+        I(LI, 7, 0, 0, 499, 0, 0, 0, 0, 0, 0),
+        I(ADDI, 6, 6, 0, 1, 0, 0, 0, 0, 0, 0),                 /* 32 */
+        I(BLTU, 0, 6, 7, PC(1), 0, 0, 0, 0, 0, 0),
+        I(HALT, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    };
+    struct params p;
+    struct cpl c;
+
+    /* without a limit: 1001 cycles */
+    put_prog(WIN_BASE, stops, 5);
+    default_params(&p, 0, 1);
+    c = run(&p);
+    ck_assert_uint_eq(c.status, LPU_STS_OK);
+    ck_assert_uint_eq(c.cycles, 1001);
+    ck_assert_uint_eq(c.res.insns, 1001);
+
+    refresh();
+    put_prog(WIN_BASE, stops, 5);
+    default_params(&p, 0, 1);
+    p.max_kcycles = 1;
+    ops.slice_insns = 1000;
+    c = run(&p);
+    ck_assert_msg(c.status == LPU_STS_CYCLE_LIMIT, "status %u (%s)",
+                  c.status, c.res.msg);
+    ck_assert_uint_eq(c.cycles, 1000);
+    ck_assert_uint_eq(c.res.insns, 1000);
+    ck_assert_uint_eq(c.info, 0);
+    ck_assert_uint_eq(c.res.state, LPU_STREAM_ABORTED);
+    ck_assert_uint_eq(stream32(4), LPU_STREAM_ABORTED);
+    ck_assert_uint_eq(stream64(16), 1000);
+    ck_assert_uint_eq(stream64(24), 1000);
+    /* reached with the slice's last instruction: no second slice */
+    ck_assert_uint_eq(c.res.slices, 1);
+    ck_assert_uint_eq(ph.cycles_calls, 1);
+    ck_assert_uint_eq(ph.last_cycles, 1000);
+    ck_assert_str_eq(c.res.msg, "stopped at its cycle limit of 1000 cycles "
+                     "(1000 cycles run)");
+
+    refresh();
+    put_prog(WIN_BASE, halts, 4);
+    default_params(&p, 0, 1);
+    p.max_kcycles = 1;
+    c = run(&p);
+    ck_assert_msg(c.status == LPU_STS_OK, "status %u (%s)", c.status,
+                  c.res.msg);
+    ck_assert_uint_eq(c.cycles, 1000);
+    ck_assert_uint_eq(stream32(4), LPU_STREAM_HALTED);
+
+    /* the abort word comes first: nothing runs */
+    refresh();
+    put_prog(WIN_BASE, stops, 5);
+    default_params(&p, 0, 1);
+    p.max_kcycles = 1;
+    p.abort = 1;
+    c = run(&p);
+    ck_assert_uint_eq(c.status, LPU_STS_ABORTED);
+    ck_assert_uint_eq(c.cycles, 0);
+    ck_assert_uint_eq(ph.cycles_calls, 0);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
     Suite *s = suite_create("exec");
@@ -1315,6 +1567,9 @@ static Suite *exec_suite(void)
     tcase_add_test(faults, test_abort_request);
     tcase_add_test(faults, test_abort_reset);
     tcase_add_test(faults, test_abort_reset_sg);
+    tcase_add_test(faults, test_cycle_limit);
+    tcase_add_test(faults, test_cycle_limit_none);
+    tcase_add_test(faults, test_cycle_limit_edge);
     suite_add_tcase(s, faults);
 
     tcase_add_checked_fixture(errors, setup, teardown);

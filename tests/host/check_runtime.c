@@ -329,7 +329,7 @@ static int fake_submit(struct drm_lpu_submit *s)
 			    (x->progress_syncobj && !fake_so(x->progress_syncobj)))
 				return fake_errno(ENOENT);
 			if (x->stream_offset % 64 || !x->stream_capacity ||
-			    x->reserved || x->entry % 32)
+			    x->entry % 32)
 				return fake_errno(EINVAL);
 			if (x->stream_offset + 64 + 4ULL * x->stream_capacity >
 			    bo->size)
@@ -1819,6 +1819,7 @@ START_TEST(test_stream_core)
 	ck_assert_uint_le(st.first_token_ns, st.elapsed_ns);
 	ck_assert_uint_eq(fk.last_exec.exec.budget, 5);
 	ck_assert_uint_eq(fk.last_exec.exec.stream_capacity, 5);
+	ck_assert_uint_eq(fk.last_exec.exec.max_kcycles, 0);	/* no limit */
 	lpu_stream_free(s);
 
 	/* free: the model takes a stream again; default options */
@@ -1913,6 +1914,9 @@ START_TEST(test_stream_model)
 	ck_assert_uint_eq(st.tokens, n_want);
 	ck_assert_uint_gt(st.predicted_cycles, 0);
 	ck_assert_uint_eq(st.cycles, st.predicted_cycles);
+	/* the card's cycle limit: twice the prediction, in thousands */
+	ck_assert_uint_eq(fk.last_exec.exec.max_kcycles,
+			  (2 * st.predicted_cycles + 999) / 1000);
 	lpu_stream_free(s);
 	lpu_tokenizer_free(tok);
 	lpu_model_unload(m);

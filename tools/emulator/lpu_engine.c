@@ -301,6 +301,7 @@ int lpu_engine_init(struct lpu_engine *e, uint8_t *window,
     e->r[LPU_REG_TEMPERATURE] = lpu_f32_bits(args->temperature);
     e->r[LPU_REG_TOP_P] = lpu_f32_bits(args->top_p);
     e->prng = lpu_prng_seed(args->seed);
+    e->max_cycles = args->max_cycles;
     e->pc = entry;
     e->status = LPU_ENGINE_RUNNING;
     e->fault = LPU_FAULT_NONE;
@@ -471,7 +472,15 @@ enum lpu_engine_status lpu_engine_run(struct lpu_engine *e,
     if (e->status != LPU_ENGINE_RUNNING) {
         return e->status;
     }
-    for (done = 0; done < max_insns; done++) {
+    for (done = 0;; done++) {
+        /* at an instruction boundary: the cycle limit, then the slice */
+        if (e->max_cycles && e->cycles >= e->max_cycles) {
+            e->status = LPU_ENGINE_LIMIT;
+            return LPU_ENGINE_LIMIT;
+        }
+        if (done >= max_insns) {
+            break;
+        }
         if (e->pc % LPU_INSN_SIZE || e->window_size < LPU_INSN_SIZE ||
             e->pc > e->window_size - LPU_INSN_SIZE) {
             return fault(e, LPU_FAULT_PC,

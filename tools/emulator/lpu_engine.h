@@ -11,7 +11,8 @@
  * Guarantees:
  * - Deterministic: the same window contents, entry and arguments give the
  *   same registers, SRAM bytes, cycles and emitted tokens, however the run
- *   is sliced by lpu_engine_run()'s max_insns.
+ *   is sliced by lpu_engine_run()'s max_insns (a cycle limit included: the
+ *   run stops after the same instruction).
  * - Safe: the engine never reads or writes outside [window, window +
  *   window_size), whatever the program. Every instruction passes
  *   lpu_insn_check_fields() before it runs and dynamic indices are checked
@@ -40,11 +41,17 @@ extern "C" {
  * bits of top_p; the PRNG state starts at seed (LPU_PRNG_DEFAULT_SEED if
  * 0). The engine itself enforces no budget: the stream's capacity is the
  * emit callback's business (see struct lpu_engine_io).
+ *
+ * max_cycles: 0 for no limit; else the run stops with LPU_ENGINE_LIMIT
+ * before the first instruction it would start with cycles >= max_cycles
+ * (checked before every instruction, so the last one that ran may take
+ * cycles past the limit by less than its own cost).
  */
 struct lpu_engine_args {
     uint32_t prompt_len, budget;
     float temperature, top_p;
     uint64_t seed;
+    uint64_t max_cycles;
 };
 
 /*
@@ -63,13 +70,16 @@ enum lpu_engine_status {
     LPU_ENGINE_RUNNING,     /* max_insns reached: call lpu_engine_run again */
     LPU_ENGINE_HALTED,      /* a HALT ran */
     LPU_ENGINE_FAULT,       /* stopped by a fault (fault, fault_pc, msg) */
+    LPU_ENGINE_LIMIT,       /* stopped at its cycle limit (args.max_cycles):
+                             * pc is the next instruction, not run */
 };
 
 struct lpu_engine {
     /* ---- public, read-only ---- */
     uint32_t r[LPU_NUM_REGS];   /* scalar registers */
     uint64_t pc;                /* next instruction (the HALT after halting,
-                                 * the faulting one after a fault) */
+                                 * the faulting one after a fault, the one
+                                 * not run after the cycle limit) */
     uint64_t cycles;            /* sum of lpu_insn_cycles() of the executed
                                  * instructions (a faulting one: not counted) */
     uint64_t insns;             /* instructions executed (incl. HALT) */
@@ -86,6 +96,7 @@ struct lpu_engine {
     float *scratch;             /* scratch_len floats: ATTN scores, SAMPLE */
     void *cand;                 /* 2 * scratch_len top-p candidates */
     uint64_t scratch_len;
+    uint64_t max_cycles;        /* args.max_cycles, 0: none */
 };
 
 /*
@@ -104,9 +115,12 @@ int lpu_engine_init(struct lpu_engine *e, uint8_t *window,
 
 /*
  * Execute at most @max_insns instructions (0: none; UINT64_MAX: no limit)
- * and return the status: RUNNING when the limit was reached first, HALTED
- * or FAULT otherwise (both final: later calls return them again without
- * running anything). @io may be NULL.
+ * and return the status: RUNNING when @max_insns was reached first; HALTED,
+ * FAULT or LIMIT otherwise (all final: later calls return them again
+ * without running anything). The cycle limit is checked before the
+ * @max_insns count, so a run that reached it returns LIMIT (not RUNNING)
+ * at the end of the slice that reached it, even with @max_insns 0. @io may
+ * be NULL.
  */
 enum lpu_engine_status lpu_engine_run(struct lpu_engine *e,
                                       uint64_t max_insns,

@@ -42,7 +42,7 @@
 #define P_STREAM_CAPACITY       60
 #define P_STREAM_SG_OFFSET      64
 #define P_ABORT                 72
-#define P_RSVD0                 76
+#define P_MAX_KCYCLES           76
 #define P_RSVD                  80
 #define P_RSVD_WORDS            6
 
@@ -81,7 +81,8 @@ _Static_assert(offsetof(struct lpu_hw_exec_params, stream_capacity) ==
 _Static_assert(offsetof(struct lpu_hw_exec_params, stream_sg_offset) ==
                P_STREAM_SG_OFFSET, "stream_sg_offset");
 _Static_assert(offsetof(struct lpu_hw_exec_params, abort) == P_ABORT, "abort");
-_Static_assert(offsetof(struct lpu_hw_exec_params, rsvd0) == P_RSVD0, "rsvd0");
+_Static_assert(offsetof(struct lpu_hw_exec_params, max_kcycles) ==
+               P_MAX_KCYCLES, "max_kcycles");
 _Static_assert(offsetof(struct lpu_hw_exec_params, rsvd) == P_RSVD, "rsvd");
 _Static_assert(sizeof(struct lpu_hw_stream) == LPU_STREAM_HEADER_SIZE,
                "stream header size");
@@ -118,6 +119,8 @@ struct exec_run {
     unsigned int hdr_count;
     /* LPU_STS_OK, or why a stream access failed during the run */
     uint32_t stream_status;
+    /* the running engine, for its cycles at a token */
+    const struct lpu_engine *engine;
 };
 
 static uint64_t get64(const uint8_t *p, unsigned int off)
@@ -263,6 +266,14 @@ static uint32_t stream_write_token(struct exec_run *x, uint32_t index,
     return LPU_STS_OK;
 }
 
+/* Publish the cycles run so far (ops->progress_cycles). */
+static void exec_progress_cycles(const struct exec_run *x)
+{
+    if (x->ops && x->ops->progress_cycles) {
+        x->ops->progress_cycles(x->ops->opaque, x->engine->cycles);
+    }
+}
+
 /* The engine's emit callback: token, then count, then progress. */
 static int exec_emit(void *opaque, uint32_t token, uint32_t index)
 {
@@ -284,6 +295,7 @@ static int exec_emit(void *opaque, uint32_t token, uint32_t index)
         return 1;
     }
     x->tokens = index + 1;
+    exec_progress_cycles(x);
     if (x->ops && x->ops->progress) {
         x->ops->progress(x->ops->opaque, x->tokens);
     }
@@ -328,9 +340,6 @@ static uint32_t check_params(const struct lpu_card *card, const uint8_t *p,
     const char *why = NULL;
     unsigned int i;
 
-    if (get32(p, P_RSVD0) != 0) {
-        why = "rsvd0 not 0";
-    }
     for (i = 0; i < P_RSVD_WORDS; i++) {
         if (get64(p, P_RSVD + 8 * i) != 0) {
             why = "rsvd not 0";
@@ -418,12 +427,14 @@ static uint32_t run_program(struct lpu_card *card, const uint8_t *p,
     memcpy(&args.temperature, p + P_TEMPERATURE, 4);
     memcpy(&args.top_p, p + P_TOP_P, 4);
     args.seed = get64(p, P_SEED);
+    args.max_cycles = (uint64_t)get32(p, P_MAX_KCYCLES) * 1000;
     if (lpu_engine_init(&e, card->sram + get64(p, P_WIN_BASE),
                         get64(p, P_WIN_SIZE), get64(p, P_ENTRY), &args) != 0) {
         snprintf(res->msg, sizeof(res->msg),
                  "cannot allocate the engine's scratch");
         return LPU_STS_DMA_ERROR;
     }
+    x->engine = &e;
 
     memset(hdr, 0, sizeof(hdr));
     lpu_card_put_le32(hdr + S_STATE, LPU_STREAM_RUNNING);
@@ -444,6 +455,7 @@ static uint32_t run_program(struct lpu_card *card, const uint8_t *p,
         t0 = adaptive ? now_ns() : 0;
         es = lpu_engine_run(&e, slice, &io);
         res->slices++;
+        exec_progress_cycles(x);
         if (es != LPU_ENGINE_RUNNING) {
             break;
         }
@@ -472,6 +484,12 @@ static uint32_t run_program(struct lpu_card *card, const uint8_t *p,
         state = LPU_STREAM_HALTED;
         status = LPU_STS_OK;
         res->msg[0] = '\0';
+    } else if (es == LPU_ENGINE_LIMIT) {
+        state = LPU_STREAM_ABORTED;
+        status = LPU_STS_CYCLE_LIMIT;
+        snprintf(res->msg, sizeof(res->msg),
+                 "stopped at its cycle limit of %" PRIu64 " cycles (%"
+                 PRIu64 " cycles run)", args.max_cycles, e.cycles);
     } else {
         state = LPU_STREAM_FAULT;
         status = LPU_STS_FAULT;
@@ -499,6 +517,7 @@ out:
     res->cycles = e.cycles;
     res->insns = e.insns;
     res->tokens = x->tokens;
+    x->engine = NULL;
     lpu_engine_fini(&e);
     return status;
 }

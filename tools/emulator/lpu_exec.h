@@ -40,12 +40,17 @@
  * @progress: called after token k was written and the stream header's
  *   tokens field set to k + 1, with @tokens = k + 1 (once per token, in
  *   order, from the calling thread).
- * @opaque: passed to both.
+ * @progress_cycles: called with the engine's cycles so far (never
+ *   decreasing) after every slice, the last one included, and after every
+ *   token, just before @progress (the cycles of the instructions before
+ *   that token's EMIT). For the LPU_Q_PROGRESS_KCYCLES register.
+ * @opaque: passed to all three.
  * @slice_insns: instructions per slice; 0 selects the adaptive slice.
  */
 struct lpu_exec_ops {
     bool (*abort_requested)(void *opaque);
     void (*progress)(void *opaque, uint32_t tokens);
+    void (*progress_cycles)(void *opaque, uint64_t cycles);
     void *opaque;
     uint64_t slice_insns;
 };
@@ -72,7 +77,7 @@ struct lpu_exec_result {
  *   params_size != LPU_EXEC_PARAMS_SIZE, params_addr not 64-byte
  *   aligned or its 128 bytes wrapping past 2^64                   BAD_PARAMS
  *   reading the parameter block fails                              DMA_ERROR
- *   params rsvd0 or rsvd[] non-zero; win_base not 64-byte aligned,
+ *   params rsvd[] non-zero; win_base not 64-byte aligned,
  *   win_size 0, the window past the end of SRAM (no wrap);
  *   stream_capacity 0; stream_sg_offset not 64-byte aligned;
  *   stream SG list fields bad (lpu_card_sg_list_ok()); stream range
@@ -88,19 +93,25 @@ struct lpu_exec_result {
  *   1. the stream header is written: tokens 0, state RUNNING, every other
  *      field 0 (failure: DMA_ERROR);
  *   2. the engine runs slice by slice from entry with r1..r4 = prompt_len,
- *      budget, temperature, top_p and the seed. Before every slice:
+ *      budget, temperature, top_p and the seed, and max_kcycles * 1000 as
+ *      its cycle limit (max_kcycles 0: none). Before every slice:
  *      host->should_abort (queue or device reset), ops->abort_requested
  *      (LPU_Q_ABORT) and the parameter block's abort word, re-read from
  *      host memory (failure: DMA_ERROR), each stop the run as ABORTED
  *      (should_abort also when the stream SG list is read for a token);
+ *      after every slice, ops->progress_cycles(the engine's cycles);
  *   3. each token k (k < stream_capacity) is written at stream offset
- *      64 + 4k, then the header's tokens = k + 1, then ops->progress(k + 1).
+ *      64 + 4k, then the header's tokens = k + 1, then
+ *      ops->progress_cycles(cycles so far), then ops->progress(k + 1).
  *      A token past the capacity is the engine's LPU_FAULT_STREAM;
  *   4. when the program stops, the header's state, fault, fault_pc (the
  *      low 32 bits), cycles and insns are written (bytes 4..31) and the
  *      completion is: HALT -> OK; a fault -> FAULT, info = tokens |
- *      fault << 32; an abort -> ABORTED, info = tokens. Cycles: the
- *      engine's cycles in every case.
+ *      fault << 32; an abort -> ABORTED, info = tokens; the cycle limit
+ *      (the engine's LPU_ENGINE_LIMIT) -> state ABORTED, status
+ *      CYCLE_LIMIT, info = tokens. Cycles: the engine's cycles in every
+ *      case (at the limit: at least the limit, less than the limit plus
+ *      the cost of the last instruction that ran).
  * A host access that fails during the run (a token, the header, re-reading
  * abort or the stream SG list) stops it with DMA_ERROR, info = tokens
  * written, and nothing more is written to the stream (its state may still

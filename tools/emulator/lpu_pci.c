@@ -94,6 +94,8 @@ typedef struct LpuQueue {
     /* tokens emitted by the EXEC of seqno progress_seq (the last one) */
     uint32_t progress;
     uint64_t progress_seq;
+    /* cycles that EXEC ran so far / 1000, low 32 bits (PROGRESS_KCYCLES) */
+    uint32_t progress_kcycles;
     /* an EXEC runs now; LPU_Q_ABORT was written while it ran */
     bool exec_running;
     bool abort_req;
@@ -165,6 +167,7 @@ static const char *const lpu_status_names[] = {
     [LPU_STS_SKIPPED] = "SKIPPED",
     [LPU_STS_FAULT] = "FAULT",
     [LPU_STS_BAD_PARAMS] = "BAD_PARAMS",
+    [LPU_STS_CYCLE_LIMIT] = "CYCLE_LIMIT",
 };
 
 /* ---- interrupts ------------------------------------------------------- */
@@ -328,6 +331,7 @@ static void lpu_queue_clear_locked(LpuQueue *q)
     q->chain_failed = false;
     q->progress = 0;
     q->progress_seq = 0;
+    q->progress_kcycles = 0;
     q->abort_req = false;
 }
 
@@ -415,6 +419,23 @@ static void lpu_exec_progress(void *opaque, uint32_t tokens)
 }
 
 /*
+ * EXEC, after a slice or a token: publish the cycles run so far, in
+ * thousands (PROGRESS_KCYCLES).
+ */
+static void lpu_exec_progress_cycles(void *opaque, uint64_t cycles)
+{
+    LpuDmaCtx *ctx = opaque;
+    LpuQueue *q = ctx->q;
+    LpuState *s = q->s;
+
+    qemu_mutex_lock(&s->lock);
+    if (q->gen == ctx->gen) {
+        q->progress_kcycles = (uint32_t)(cycles / 1000);
+    }
+    qemu_mutex_unlock(&s->lock);
+}
+
+/*
  * Run the descriptor at HEAD. Called and returns with lock held; drops it
  * around every DMA and around the descriptor's execution.
  */
@@ -435,6 +456,7 @@ static void lpu_queue_run_one_locked(LpuQueue *q)
     const struct lpu_exec_ops exec_ops = {
         .abort_requested = lpu_exec_abort_requested,
         .progress = lpu_exec_progress,
+        .progress_cycles = lpu_exec_progress_cycles,
         .opaque = &ctx,
     };
     struct lpu_exec_result res = { .msg = "" };
@@ -476,6 +498,7 @@ static void lpu_queue_run_one_locked(LpuQueue *q)
         /* PROGRESS now counts this descriptor's tokens */
         q->progress_seq = le64_to_cpu(desc.seqno);
         q->progress = 0;
+        q->progress_kcycles = 0;
         q->abort_req = false;
         q->exec_running = true;
     }
@@ -496,7 +519,11 @@ static void lpu_queue_run_one_locked(LpuQueue *q)
         goto out;
     }
     qemu_mutex_unlock(&s->lock);
-    /* An aborted EXEC was stopped on request (LPU_Q_ABORT, abort word). */
+    /*
+     * An aborted EXEC was stopped on request (LPU_Q_ABORT, abort word). One
+     * stopped at its cycle limit is logged, like a fault: it ran longer
+     * than its submitter expected.
+     */
     if (status != LPU_STS_OK && status != LPU_STS_SKIPPED &&
         status != LPU_STS_ABORTED) {
         qemu_log_mask(LOG_GUEST_ERROR,
@@ -700,6 +727,9 @@ static bool lpu_queue_read_locked(LpuQueue *q, hwaddr reg, uint32_t *val)
         break;
     case LPU_Q_IRQ_COALESCE:
         *val = q->irq_coalesce;
+        break;
+    case LPU_Q_PROGRESS_KCYCLES:
+        *val = q->progress_kcycles;
         break;
     default:
         return false;
@@ -941,6 +971,7 @@ static bool lpu_queue_write_locked(LpuQueue *q, hwaddr reg, uint32_t val)
     case LPU_Q_PROGRESS:
     case LPU_Q_PROGRESS_SEQ_LO:
     case LPU_Q_PROGRESS_SEQ_HI:
+    case LPU_Q_PROGRESS_KCYCLES:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "lpu: queue %u: write to read-only register 0x%02"
                       HWADDR_PRIx " ignored\n", q->index, reg);

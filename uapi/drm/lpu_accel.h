@@ -64,7 +64,8 @@ extern "C" {
  * A job's fence carries its failure as the fence error: -EIO for a device
  * error or a program fault, -ECANCELED when the job was cancelled, aborted
  * by a reset, or one of its in-syncs failed (it then does not run),
- * -ETIMEDOUT when it made no progress within the queue timeout, -ENODEV
+ * -ETIMEDOUT when it made no progress within the queue timeout or ran to
+ * its &drm_lpu_cmd_exec.max_kcycles, -ENODEV
  * when the card was removed, and -ESRCH when the scheduler dropped it
  * because its process exited before it reached the card.
  */
@@ -380,8 +381,9 @@ struct drm_lpu_stream {
  * The program's SRAM window is the whole allocation @sram_handle; load it
  * (and the prompt) with DMA commands first. The job fails with -EIO when
  * the program faults (details in the stream header), with -ETIMEDOUT when
- * it makes no progress for the queue timeout, and with -ECANCELED when it
- * is aborted, for example because its file was closed.
+ * it makes no progress for the queue timeout or runs to @max_kcycles, and
+ * with -ECANCELED when it is aborted, for example because its file was
+ * closed.
  */
 struct drm_lpu_cmd_exec {
 	/** @sram_handle: in: SRAM allocation holding the program */
@@ -412,8 +414,18 @@ struct drm_lpu_cmd_exec {
 	__u64 seed;
 	/** @progress_syncobj: in: timeline syncobj for progress, or 0 */
 	__u32 progress_syncobj;
-	/** @reserved: in: must be 0 */
-	__u32 reserved;
+	/**
+	 * @max_kcycles: in: 0 (no limit), or the most cycles the program
+	 * may run, in thousands. The card stops it at the first instruction
+	 * boundary at or past the limit (the stream's state becomes
+	 * %DRM_LPU_STREAM_ABORTED, the job fails with -ETIMEDOUT). Below the
+	 * limit, the watchdog counts the cycles a program runs as progress,
+	 * as it counts tokens: a program with a limit is not taken for hung
+	 * while it computes without emitting (a long prompt); one without
+	 * must emit a token within every queue timeout. liblpu sets twice
+	 * the compiler's prediction of the run.
+	 */
+	__u32 max_kcycles;
 };
 
 /**

@@ -144,7 +144,14 @@ enum lpu_hw_event {
  * Reset value 1.
  */
 #define LPU_Q_IRQ_COALESCE		0x48	/* RW */
-/* 0x4c..0xff reserved */
+/*
+ * Cycles run so far by the EXEC descriptor of PROGRESS_SEQ, in thousands
+ * (rounded down; the low 32 bits). Updated at least after every token and
+ * every millisecond or so of a run, so a program that computes without
+ * emitting (a long prompt) shows it is alive. Reset with PROGRESS.
+ */
+#define LPU_Q_PROGRESS_KCYCLES		0x4c	/* RO */
+/* 0x50..0xff reserved */
 
 /* ---- Descriptors ------------------------------------------------------- */
 
@@ -222,7 +229,13 @@ struct lpu_hw_exec_params {
 	__le64 stream_sg_offset;	/* 64-byte aligned */
 	/* non-zero: stop as if LPU_Q_ABORT had been written */
 	__le32 abort;
-	__le32 rsvd0;		/* must be 0 */
+	/*
+	 * 0: no limit. Else the program stops at the first instruction
+	 * boundary where it has run at least max_kcycles * 1000 cycles: the
+	 * stream's state becomes LPU_STREAM_ABORTED and the descriptor
+	 * completes with LPU_STS_CYCLE_LIMIT.
+	 */
+	__le32 max_kcycles;
 	__le64 rsvd[6];		/* must be 0 */
 };
 
@@ -284,6 +297,7 @@ enum lpu_hw_status {
 	LPU_STS_SKIPPED = 7,		/* earlier descriptor in chain failed */
 	LPU_STS_FAULT = 8,		/* EXEC: the program faulted */
 	LPU_STS_BAD_PARAMS = 9,		/* EXEC: bad parameter block */
+	LPU_STS_CYCLE_LIMIT = 10,	/* EXEC: ran to params.max_kcycles */
 };
 
 /*
