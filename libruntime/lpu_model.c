@@ -28,18 +28,20 @@
  *      copy of .text and the vocabulary; the image's range in it is never
  *      touched, so it costs address space only).
  *
- * When pages cannot be pinned (RLIMIT_MEMLOCK; a driver without userptr)
- * the rest of the image is copied into a staging buffer instead. Other
- * files, and lpu_model_load_memory(), take the older path: the bytes are
- * copied once into the staging buffer, validated there in place and DMAed
- * from their offsets. That staging buffer belongs to the device and is
- * kept for the next load (the kernel's allocation of its pages and the
- * first write to each of them cost several times the copy itself); it
- * grows when a larger file comes and is freed by lpu_device_close(). A
- * load that finds it in use by another thread uses a buffer of its own.
- * Files that cannot be staged whole (not regular, empty, larger than the
- * card's largest buffer) go through lpu_program_open(); their .text and
- * .lpu.sram are then copied into a staging buffer from the program.
+ * lpu_model_load_memory() does the same with the caller's bytes (memcpy()
+ * where a file is pread()). When pages cannot be pinned (RLIMIT_MEMLOCK)
+ * the rest of the image is copied into a staging buffer instead. Drivers
+ * without userptr and files whose image is not found take the older path:
+ * the bytes are copied once into the staging buffer, validated there in
+ * place and DMAed from their offsets. That staging buffer belongs to the
+ * device and is kept for the next load (the kernel's allocation of its
+ * pages and the first write to each of them cost several times the copy
+ * itself); it grows when a larger file comes and is freed by
+ * lpu_device_close(). A load that finds it in use by another thread uses
+ * a buffer of its own. Files that cannot be staged whole (not regular,
+ * empty, larger than the card's largest buffer) go through
+ * lpu_program_open(); their .text and .lpu.sram are then copied into a
+ * staging buffer from the program.
  *
  * Copyright (C) 2026 The lpu authors
  */
@@ -425,12 +427,13 @@ static int model_load(struct lpu_device *dev, struct lpu_program *prog,
 
 /* ---- loading from the file's pages --------------------------------------- */
 
-/* A file being loaded by load_mapped(). */
+/* A file (or the caller's memory) being loaded by load_mapped(). */
 struct mapped {
-	int fd;
+	int fd;			/* the file, or -1 for mem */
+	const uint8_t *mem;	/* the caller's bytes, or NULL for fd */
 	size_t len;
 	uint8_t *priv;		/* private copy, all but the image (anonymous) */
-	const uint8_t *map;	/* the file, mapped read-only, or NULL */
+	const uint8_t *map;	/* the file mapped read-only (or mem), or NULL */
 	uint64_t image_off;	/* .lpu.sram in the file */
 	uint64_t image_size;
 	uint64_t vocab_off;	/* .lpu.vocab when it comes after the image */
@@ -466,7 +469,8 @@ static int image_locate(struct mapped *f)
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return LOAD_STAGED;
-	elf = elf_begin(f->fd, ELF_C_READ, NULL);
+	elf = f->mem ? elf_memory((char *)f->mem, f->len) :
+		       elf_begin(f->fd, ELF_C_READ, NULL);
 	if (!elf)
 		return LOAD_STAGED;
 	if (elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx))
@@ -513,6 +517,16 @@ static int pread_full(int fd, uint8_t *dst, size_t len, uint64_t off)
 	return 0;
 }
 
+/* @len bytes at @off of the file or memory being loaded: 0 or -errno. */
+static int src_read(const struct mapped *f, uint8_t *dst, size_t len,
+		    uint64_t off)
+{
+	if (!f->mem)
+		return pread_full(f->fd, dst, len, off);
+	memcpy(dst, f->mem + off, len);
+	return 0;
+}
+
 /*
  * Read all of the file but the image (and the vocabulary, when it comes
  * after the image) into f->priv and validate it there; the vocabulary is
@@ -542,10 +556,10 @@ static int mapped_validate(struct lpu_device *dev, struct mapped *f,
 	 */
 	madvise(f->priv, f->len, MADV_NOHUGEPAGE);
 	/* the image stays zero here: the validator does not read it */
-	if (pread_full(f->fd, f->priv, f->image_off, 0) ||
-	    pread_full(f->fd, f->priv + end, gap - end, end) ||
+	if (src_read(f, f->priv, f->image_off, 0) ||
+	    src_read(f, f->priv + end, gap - end, end) ||
 	    (f->vocab_size &&
-	     pread_full(f->fd, f->priv + tail, f->len - tail, tail)))
+	     src_read(f, f->priv + tail, f->len - tail, tail)))
 		return LOAD_STAGED;	/* changed under us: the staged path */
 	r = lpu_program_from_memory_borrowed_flags(f->priv, f->len,
 						   dev->info.sram_size, flags,
@@ -572,8 +586,7 @@ static int vocab_read(struct lpu_model *m, struct mapped *f)
 
 	if (!f->vocab_size)
 		return 0;
-	r = pread_full(f->fd, f->priv + f->vocab_off, f->vocab_size,
-		       f->vocab_off);
+	r = src_read(f, f->priv + f->vocab_off, f->vocab_size, f->vocab_off);
 	if (r)
 		return lpu_error(r, "%s: reading %s: %s", m->name,
 				 LPU_SECTION_VOCAB, r == -EIO ?
@@ -703,7 +716,7 @@ static int staged_rest(struct lpu_model *m, struct mapped *f, uint64_t from,
 		return lpu_error(r, "%s: a staging buffer of %llu bytes: %s",
 				 m->name, (unsigned long long)size,
 				 strerror(-r));
-	r = pread_full(f->fd, st->map, size, f->image_off + from);
+	r = src_read(f, st->map, size, f->image_off + from);
 	if (r)
 		return lpu_error(r, "%s: reading the SRAM image: %s", m->name,
 				 r == -EIO ? "the file shrank while loading" :
@@ -785,7 +798,7 @@ static int upload_mapped(struct lpu_model *m, struct mapped *f)
 
 static void mapped_release(struct mapped *f)
 {
-	if (f->map)
+	if (f->map && !f->mem)
 		munmap((void *)f->map, f->len);
 	if (f->priv)
 		munmap(f->priv, f->len);
@@ -794,17 +807,18 @@ static void mapped_release(struct mapped *f)
 }
 
 /*
- * Load the regular file @fd of @len bytes from its pages (see the top of
- * this file). 0, LOAD_STAGED (nothing done, no message: use the staging
- * path), or -errno with a message.
+ * Load the regular file @fd (or, with @fd -1, the caller's bytes @mem) of
+ * @len bytes from its pages (see the top of this file). 0, LOAD_STAGED
+ * (nothing done, no message: use the staging path), or -errno with a
+ * message.
  */
-static int load_mapped(struct lpu_device *dev, int fd, size_t len,
-		       const char *name, struct lpu_model **out)
+static int load_mapped(struct lpu_device *dev, int fd, const void *mem,
+		       size_t len, const char *name, struct lpu_model **out)
 {
-	struct mapped f = { .fd = fd, .len = len };
+	struct mapped f = { .fd = fd, .mem = mem, .len = len };
 	struct lpu_program *prog = NULL;
 	struct lpu_model *m;
-	void *map;
+	void *map = (void *)mem;
 	int r;
 
 	if (!(dev->info.caps & DRM_LPU_CAP_USERPTR) || image_locate(&f))
@@ -812,7 +826,8 @@ static int load_mapped(struct lpu_device *dev, int fd, size_t len,
 	r = mapped_validate(dev, &f, name, &prog);
 	if (r)
 		goto out;
-	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (!mem)
+		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
 		lpu_program_free(prog);
 		r = LOAD_STAGED;
@@ -899,8 +914,8 @@ LPU_EXPORT int lpu_model_load(struct lpu_device *dev, const char *path,
 		r = LOAD_STAGED;
 		if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
 		    (uint64_t)sb.st_size <= SIZE_MAX)
-			r = load_mapped(dev, fd, (size_t)sb.st_size, path,
-					out);
+			r = load_mapped(dev, fd, NULL, (size_t)sb.st_size,
+					path, out);
 		if (r == LOAD_STAGED && sb.st_size > 0 &&
 		    (uint64_t)sb.st_size <= stage_max(dev)) {
 			r = stage_and_validate(dev, fd, NULL,
@@ -932,6 +947,11 @@ LPU_EXPORT int lpu_model_load_memory(struct lpu_device *dev, const void *data,
 
 	if (!dev || !data || !out)
 		return lpu_error(-EINVAL, "lpu_model_load_memory: NULL argument");
+	if (len) {
+		r = load_mapped(dev, -1, data, len, "<memory>", out);
+		if (r != LOAD_STAGED)
+			return r;
+	}
 	if (len && len <= stage_max(dev)) {
 		r = stage_and_validate(dev, -1, data, len, "<memory>", &st,
 				       &prog);

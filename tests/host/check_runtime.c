@@ -1723,6 +1723,77 @@ START_TEST(test_model_userptr_vocab)
 }
 END_TEST
 
+/* Read the whole file @path into malloc()ed memory; its size in *@len. */
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *b;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	*len = (size_t)ftell(f);
+	rewind(f);
+	b = malloc(*len);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(fread(b, 1, *len, f), *len);
+	fclose(f);
+	return b;
+}
+
+/*
+ * lpu_model_load_memory() with userptr: the image from the caller's own
+ * pages, the rest validated in a private copy; the caller's bytes are not
+ * used after the call.
+ */
+START_TEST(test_model_userptr_memory)
+{
+	char dir[] = "/tmp/lpu-rt-XXXXXX", big[PATH_MAX];
+	struct lpu_tokenizer *tok;
+	struct lpu_device *dev;
+	struct lpu_program *p;
+	struct lpu_model *m = NULL;
+	uint8_t *b;
+	size_t len;
+
+	fake_setup();
+	fk.info.caps |= DRM_LPU_CAP_USERPTR;
+	fk.info.sram_size = 64ULL << 20;
+	dev = fake_open_device();
+	ck_assert_int_eq(lpu_program_open(data_path("tiny.lpu"), 0, &p, NULL,
+					  0), 0);
+	b = slurp(data_path("tiny.lpu"), &len);
+	ck_assert_int_eq(lpu_model_load_memory(dev, b, len, &m), 0);
+	ck_assert_uint_eq(fk.n_userptr, 2);
+	ck_assert_uint_eq(fk.n_bo_create, 0);
+	ck_assert_uint_eq(fake_bos(), 0);
+	memset(b, 0xee, len);
+	free(b);
+	check_window(m, data_path("tiny.lpu"));
+	ck_assert_mem_eq(m->prog->text, p->text, p->text_size);
+	ck_assert_int_eq(lpu_tokenizer_from_model(m, &tok), 0);
+	ck_assert_uint_eq(lpu_tokenizer_vocab_size(tok), p->note.vocab_size);
+	lpu_tokenizer_free(tok);
+	lpu_model_unload(m);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(big, sizeof(big), "%s/big.lpu", dir);
+	write_big_program(big, 40u << 20);
+	b = slurp(big, &len);
+	fk.n_userptr = 0;
+	ck_assert_int_eq(lpu_model_load_memory(dev, b, len, &m), 0);
+	ck_assert_uint_eq(fk.n_userptr, 3 + 1);
+	free(b);
+	check_window(m, big);
+	lpu_model_unload(m);
+
+	unlink(big);
+	rmdir(dir);
+	lpu_program_free(p);
+	lpu_device_close(dev);
+	fake_teardown();
+}
+END_TEST
+
 START_TEST(test_model_e2big)
 {
 	struct lpu_device *dev;
@@ -2511,7 +2582,8 @@ int main(void)
 	const TTest *mod_c[] = { test_model_core, test_model_memory,
 				  test_model_staging, test_model_not_staged,
 				  test_model_userptr,
-				  test_model_userptr_fallback, NULL };
+				  test_model_userptr_fallback,
+				  test_model_userptr_memory, NULL };
 	const TTest *mod_e[] = { test_model_malformed, test_model_errors,
 				  test_model_userptr_vocab,
 				  test_model_e2big, test_model_enospc, NULL };
