@@ -150,6 +150,41 @@ int lpu_submit(struct lpu_device *dev, uint32_t queue,
 	       const struct drm_lpu_sync *out, uint32_t n_out,
 	       uint64_t *job_id);
 
+/* ---- model loading (lpu_model.c, lpu_model_mapped.c) --------------------- */
+
+/* A staging buffer held by a load (lpu_stage_get()/lpu_stage_put()). */
+struct stage {
+	struct lpu_buffer *buf;	/* NULL: none held */
+	uint8_t *map;
+	bool cached;		/* the device's buffer (else our own) */
+};
+
+/* The largest buffer the card makes (the staging buffer's limit). */
+uint64_t lpu_stage_max(const struct lpu_device *dev);
+/* A mapped staging buffer of at least @need (> 0) bytes; 0 or -errno. */
+int lpu_stage_get(struct lpu_device *dev, uint64_t need, struct stage *st);
+void lpu_stage_put(struct lpu_device *dev, struct stage *st);
+/* DMA_TO_SRAM commands for @size bytes from @st at @bo_off to @win_off. */
+uint32_t lpu_load_add_dma(struct drm_lpu_cmd *cmds, uint32_t n,
+			  const struct stage *st, uint32_t sram_handle,
+			  uint64_t bo_off, uint64_t win_off, uint64_t size);
+/* How many of those commands @size bytes take. */
+uint64_t lpu_load_chunks(uint64_t size);
+/* Wait for a load job's syncobj; 0 or -errno with a message. */
+int lpu_load_wait(struct lpu_model *m, uint32_t done);
+/* A model for @prog with its SRAM allocated; takes @prog. */
+int lpu_model_new(struct lpu_device *dev, struct lpu_program *prog,
+		  const char *name, struct lpu_model **out);
+
+/* lpu_model_load_mapped(): nothing done, load through the staging path. */
+#define LPU_LOAD_STAGED		1
+/*
+ * Load the regular file @fd, or with @fd -1 the bytes @mem, of @len bytes
+ * from its own pages: 0, LPU_LOAD_STAGED, or -errno with a message.
+ */
+int lpu_model_load_mapped(struct lpu_device *dev, int fd, const void *mem,
+			  size_t len, const char *name, struct lpu_model **out);
+
 /* Check an in/out struct's size field: -EINVAL (with a message) if small. */
 int lpu_check_size(size_t size, size_t min, const char *func,
 		   const char *what);
