@@ -24,6 +24,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1922,6 +1925,59 @@ LPU_CASE(runtime_nonroot)
 		_exit(LPU_PASS);
 	}
 	must_reap(pid, "the user " USER_OTHER " (not in " RENDER_GROUP ")");
+	restore_node(&perm);
+	return LPU_PASS;
+}
+
+/*
+ * A normal user whose RLIMIT_MEMLOCK allows no pinning (0), or .text but
+ * not the image (8 KiB), still loads a model: liblpu copies what it cannot
+ * pin into its staging buffer, and the stream is the reference sequence.
+ */
+LPU_CASE(runtime_memlock_fallback)
+{
+	static const rlim_t limits[] = { 0, 8192 };
+	struct lpu_device *dev = must_exec_device();
+	struct node_perm perm;
+	gid_t render = must_users();
+	char node[PATH_MAX];
+	unsigned int i;
+	pid_t pid;
+
+	snprintf(node, sizeof(node), "%s", lpu_device_node(dev));
+	lpu_device_close(dev);
+	apply_rule(node, render, &perm);
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		pid = must_fork();
+		if (pid == 0) {
+			struct rlimit rl = { limits[i], limits[i] };
+			struct drm_lpu_bo_userptr u = { 0 };
+			struct expected e;
+			struct lpu_model *model;
+			void *mem;
+
+			CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
+			become(UID_RENDER, UID_RENDER, &render, 1);
+			dev = must_device();
+			/* the limit is real: 64 KiB cannot be pinned */
+			mem = mmap(NULL, 65536, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+				   -1, 0);
+			CHECK(mem != MAP_FAILED);
+			u.addr = (uintptr_t)mem;
+			u.size = 65536;
+			u.flags = DRM_LPU_BO_USERPTR_READ_ONLY;
+			CHECK(ioctl(lpu_device_fd(dev), DRM_IOCTL_LPU_BO_USERPTR,
+				    &u) == -1 && errno == ENOMEM);
+			must_expected("tiny-f32.expected", &e);
+			model = must_load(dev, MODEL_F32);
+			stream_expected(model, &e);
+			lpu_model_unload(model);
+			lpu_device_close(dev);
+			_exit(LPU_PASS);
+		}
+		must_reap(pid, "the user " USER_RENDER " with a memlock limit");
+	}
 	restore_node(&perm);
 	return LPU_PASS;
 }
