@@ -793,6 +793,39 @@ static bool pci_bound_to_lpu(const char *pci)
 }
 
 /*
+ * Write @pci to the driver's sysfs file @what ("bind", "unbind") and
+ * expect exactly one monitor event, @want, within HOTPLUG_TIMEOUT_MS; its
+ * node in @got.
+ */
+static void driver_write_event(struct lpu_monitor *mon, const char *what,
+			       const char *pci, int want, char *got,
+			       size_t len)
+{
+	char path[PATH_MAX];
+	uint64_t t0 = lpu_now_ns();
+	int event, r;
+
+	snprintf(path, sizeof(path), LPU_DRIVER_DIR "/%s", what);
+	r = lpu_sysfs_write(path, pci);
+	if (r)
+		FAIL("writing %s to %s: %s", pci, path, strerror(-r));
+	r = monitor_wait(mon, &event, got, len, HOTPLUG_TIMEOUT_MS);
+	if (r < 0)
+		FAIL("lpu_monitor_read after the %s: %s (%s)", what,
+		     lpu_errno_name(-r), lpu_last_error());
+	if (!r)
+		FAIL("no event within %u ms of the %s of %s",
+		     HOTPLUG_TIMEOUT_MS, what, pci);
+	lpu_info("%s: %s %s after %.1f ms", what, monitor_event_name(event),
+		 got, (lpu_now_ns() - t0) / 1e6);
+	if (event != want)
+		FAIL("after the %s: event %s for %s, expected %s", what,
+		     monitor_event_name(event), got, monitor_event_name(want));
+	/* one event, no more */
+	CHECK_RET(monitor_wait(mon, &event, path, sizeof(path), 200), 0);
+}
+
+/*
  * Child of runtime_monitor_hotplug: unbind card @pci (node @node) from the
  * driver and bind it again, with a monitor watching. Exits with the
  * result; the parent binds the card again whatever happened.
@@ -805,56 +838,25 @@ static void __attribute__((noreturn)) hotplug_child(const char *pci,
 	struct lpu_device *dev;
 	struct lpu_device_status st;
 	char got[PATH_MAX];
-	uint64_t t0;
-	int event = 0, r;
+	int event = 0;
 
 	CHECK_LPU(lpu_monitor_new(&mon));
 	CHECK(lpu_monitor_fd(mon) >= 0);
 	/* nothing has happened yet */
 	CHECK_RET(lpu_monitor_read(mon, &event, got, sizeof(got)), 0);
 
-	t0 = lpu_now_ns();
-	r = lpu_sysfs_write(LPU_DRIVER_DIR "/unbind", pci);
-	if (r)
-		FAIL("writing %s to " LPU_DRIVER_DIR "/unbind: %s", pci,
-		     strerror(-r));
-	r = monitor_wait(mon, &event, got, sizeof(got), HOTPLUG_TIMEOUT_MS);
-	if (r < 0)
-		FAIL("lpu_monitor_read after the unbind: %s (%s)",
-		     lpu_errno_name(-r), lpu_last_error());
-	if (!r)
-		FAIL("no event within %u ms of unbinding %s (%s)",
-		     HOTPLUG_TIMEOUT_MS, pci, node);
-	lpu_info("unbind: %s %s after %.1f ms", monitor_event_name(event),
-		 got, (lpu_now_ns() - t0) / 1e6);
-	if (event != LPU_MONITOR_REMOVE || strcmp(got, node))
-		FAIL("after the unbind: event %s for %s, expected remove for %s",
-		     monitor_event_name(event), got, node);
-	/* one removal, no more; and the card is gone from the list */
-	CHECK_RET(monitor_wait(mon, &event, got, sizeof(got), 200), 0);
+	driver_write_event(mon, "unbind", pci, LPU_MONITOR_REMOVE, got,
+			   sizeof(got));
+	if (strcmp(got, node))
+		FAIL("after the unbind: removal of %s, expected %s", got, node);
+	/* the card is gone from the list */
 	CHECK_LPU(lpu_device_list_new(&list));
 	CHECK_EQ(lpu_device_list_count(list), 0);
 	lpu_device_list_free(list);
 	CHECK_RET(lpu_device_open(pci, &dev), -ENODEV);
 
-	t0 = lpu_now_ns();
-	r = lpu_sysfs_write(LPU_DRIVER_DIR "/bind", pci);
-	if (r)
-		FAIL("writing %s to " LPU_DRIVER_DIR "/bind: %s", pci,
-		     strerror(-r));
-	r = monitor_wait(mon, &event, got, sizeof(got), HOTPLUG_TIMEOUT_MS);
-	if (r < 0)
-		FAIL("lpu_monitor_read after the bind: %s (%s)",
-		     lpu_errno_name(-r), lpu_last_error());
-	if (!r)
-		FAIL("no event within %u ms of binding %s", HOTPLUG_TIMEOUT_MS,
-		     pci);
-	lpu_info("bind: %s %s after %.1f ms", monitor_event_name(event), got,
-		 (lpu_now_ns() - t0) / 1e6);
-	if (event != LPU_MONITOR_ADD)
-		FAIL("after the bind: event %s for %s, expected add",
-		     monitor_event_name(event), got);
-	CHECK_RET(monitor_wait(mon, &event, got, sizeof(got), 200), 0);
+	driver_write_event(mon, "bind", pci, LPU_MONITOR_ADD, got,
+			   sizeof(got));
 
 	/* the node of the event is the same card, and it works */
 	CHECK_LPU(lpu_device_open(got, &dev));
