@@ -170,6 +170,13 @@ uint32_t lpu_load_add_dma(struct drm_lpu_cmd *cmds, uint32_t n,
 			  uint64_t bo_off, uint64_t win_off, uint64_t size);
 /* How many of those commands @size bytes take. */
 uint64_t lpu_load_chunks(uint64_t size);
+/*
+ * Submit @cmds[0..n) as one job on a queue of its own choosing; its
+ * completion is the new syncobj *@done (0 again on failure). 0 or -errno
+ * with a message.
+ */
+int lpu_load_submit(struct lpu_model *m, const struct drm_lpu_cmd *cmds,
+		    uint32_t n, uint32_t *done);
 /* Wait for a load job's syncobj; 0 or -errno with a message. */
 int lpu_load_wait(struct lpu_model *m, uint32_t done);
 /* A model for @prog with its SRAM allocated; takes @prog. */

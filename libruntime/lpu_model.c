@@ -215,6 +215,28 @@ uint64_t lpu_load_chunks(uint64_t size)
 	return (size + LPU_LOAD_CHUNK - 1) / LPU_LOAD_CHUNK;
 }
 
+int lpu_load_submit(struct lpu_model *m, const struct drm_lpu_cmd *cmds,
+		    uint32_t n, uint32_t *done)
+{
+	struct drm_lpu_sync out = { 0 };
+	int r;
+
+	r = lpu_syncobj_create(m->dev->fd, done);
+	if (r)
+		return lpu_error(r, "%s: creating a syncobj: %s", m->name,
+				 strerror(-r));
+	out.handle = *done;
+	r = lpu_submit(m->dev, lpu_device_pick_queue(m->dev), cmds, n, &out, 1,
+		       NULL);
+	if (r) {
+		lpu_syncobj_destroy(m->dev->fd, *done);
+		*done = 0;
+		return lpu_error(r, "%s: submitting the DMA to SRAM: %s",
+				 m->name, strerror(-r));
+	}
+	return 0;
+}
+
 /*
  * Copy .text and .lpu.sram into the model's SRAM and detach the program.
  * @st holds the file (staged, program validated in place) or is empty:
@@ -225,7 +247,6 @@ static int model_upload(struct lpu_model *m, struct stage *st)
 {
 	struct lpu_program *p = m->prog;
 	struct drm_lpu_cmd cmds[DRM_LPU_MAX_CMDS];
-	struct drm_lpu_sync out = { 0 };
 	uint64_t text_src, image_src;
 	uint32_t n = 0, done = 0;
 	int r, rd;
@@ -257,20 +278,9 @@ static int model_upload(struct lpu_model *m, struct stage *st)
 			     p->text_offset, p->text_size);
 	n = lpu_load_add_dma(cmds, n, st, m->sram_handle, image_src,
 			     p->image_offset, p->image_size);
-	r = lpu_syncobj_create(m->dev->fd, &done);
-	if (r) {
-		r = lpu_error(r, "%s: creating a syncobj: %s", m->name,
-			      strerror(-r));
+	r = lpu_load_submit(m, cmds, n, &done);
+	if (r)
 		goto out;
-	}
-	out.handle = done;
-	r = lpu_submit(m->dev, lpu_device_pick_queue(m->dev), cmds, n, &out, 1,
-		       NULL);
-	if (r) {
-		r = lpu_error(r, "%s: submitting the DMA to SRAM: %s", m->name,
-			      strerror(-r));
-		goto out;
-	}
 	/* while the card copies: keep .text and .lpu.vocab, drop the rest */
 	rd = lpu_program_detach(p);
 	r = lpu_load_wait(m, done);
@@ -425,6 +435,7 @@ LPU_EXPORT int lpu_model_load(struct lpu_device *dev, const char *path,
 	struct lpu_program *prog;
 	char err[512] = "";
 	struct stat sb;
+	bool regular;
 	int fd, r;
 
 	if (!dev || !path || !out)
@@ -443,13 +454,14 @@ LPU_EXPORT int lpu_model_load(struct lpu_device *dev, const char *path,
 			return lpu_error(-errno, "%s: %s", path,
 					 strerror(errno));
 		/* the file as opened (it may have changed since the stat) */
+		regular = !fstat(fd, &sb) && S_ISREG(sb.st_mode) &&
+			  sb.st_size > 0 && (uint64_t)sb.st_size <= SIZE_MAX;
 		r = LPU_LOAD_STAGED;
-		if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-		    (uint64_t)sb.st_size <= SIZE_MAX)
+		if (regular)
 			r = lpu_model_load_mapped(dev, fd, NULL,
 						  (size_t)sb.st_size, path,
 						  out);
-		if (r == LPU_LOAD_STAGED && sb.st_size > 0 &&
+		if (r == LPU_LOAD_STAGED && regular &&
 		    (uint64_t)sb.st_size <= lpu_stage_max(dev)) {
 			r = stage_and_validate(dev, fd, NULL,
 					       (size_t)sb.st_size, path, &st,

@@ -233,30 +233,16 @@ static void gem_close(struct lpu_device *dev, uint32_t handle)
 		lpu_ioctl(dev->fd, DRM_IOCTL_GEM_CLOSE, &gc);
 }
 
-/*
- * Submit the DMA commands @cmds[0..n) as one job whose completion is the
- * new syncobj pc->done (0 again on failure). 0 or -errno with a message.
- */
-static int job_submit(struct lpu_model *m, struct piece *pc,
-		      const struct drm_lpu_cmd *cmds, uint32_t n)
+/* DMA @size bytes of @st to window offset @win_off: one job, in @pc. */
+static int stage_submit(struct lpu_model *m, const struct stage *st,
+			struct piece *pc, uint64_t size, uint64_t win_off)
 {
-	struct drm_lpu_sync out = { 0 };
-	int r;
+	struct drm_lpu_cmd cmds[DRM_LPU_MAX_CMDS];
+	uint32_t n;
 
-	r = lpu_syncobj_create(m->dev->fd, &pc->done);
-	if (r)
-		return lpu_error(r, "%s: creating a syncobj: %s", m->name,
-				 strerror(-r));
-	out.handle = pc->done;
-	r = lpu_submit(m->dev, lpu_device_pick_queue(m->dev), cmds, n, &out, 1,
-		       NULL);
-	if (r) {
-		lpu_syncobj_destroy(m->dev->fd, pc->done);
-		pc->done = 0;
-		return lpu_error(r, "%s: submitting the DMA to SRAM: %s",
-				 m->name, strerror(-r));
-	}
-	return 0;
+	memset(cmds, 0, sizeof(cmds));
+	n = lpu_load_add_dma(cmds, 0, st, m->sram_handle, 0, win_off, size);
+	return lpu_load_submit(m, cmds, n, &pc->done);
 }
 
 /*
@@ -287,7 +273,7 @@ static int piece_submit(struct lpu_model *m, struct piece *pc,
 	cmd.dma.bo_offset = (uintptr_t)src - start;
 	cmd.dma.sram_offset = win_off;
 	cmd.dma.size = size;
-	return job_submit(m, pc, &cmd, 1);
+	return lpu_load_submit(m, &cmd, 1, &pc->done);
 }
 
 /* Wait for the submitted pieces and let go of them; 0 or the first error. */
@@ -329,9 +315,7 @@ static int staged_rest(struct lpu_model *m, struct mapped *f, uint64_t from,
 		       struct stage *st, struct piece *pc)
 {
 	const struct lpu_program *p = m->prog;
-	struct drm_lpu_cmd cmds[DRM_LPU_MAX_CMDS];
 	uint64_t size = p->image_size - from;
-	uint32_t n;
 	int r;
 
 	if (lpu_load_chunks(size) > DRM_LPU_MAX_CMDS)
@@ -347,10 +331,7 @@ static int staged_rest(struct lpu_model *m, struct mapped *f, uint64_t from,
 		return lpu_error(r, "%s: reading the SRAM image: %s", m->name,
 				 r == -EIO ? "the file shrank while loading" :
 				 strerror(-r));
-	memset(cmds, 0, sizeof(cmds));
-	n = lpu_load_add_dma(cmds, 0, st, m->sram_handle, 0,
-			     p->image_offset + from, size);
-	return job_submit(m, pc, cmds, n);
+	return stage_submit(m, st, pc, size, p->image_offset + from);
 }
 
 /*
@@ -361,7 +342,6 @@ static int text_submit(struct lpu_model *m, struct mapped *f,
 		       struct stage *st, struct piece *pc)
 {
 	const struct lpu_program *p = m->prog;
-	struct drm_lpu_cmd cmd = { .op = DRM_LPU_CMD_DMA_TO_SRAM };
 	int r;
 
 	r = piece_submit(m, pc, f->priv + p->text_file_offset, p->text_size,
@@ -373,11 +353,7 @@ static int text_submit(struct lpu_model *m, struct mapped *f,
 		return lpu_error(r, "%s: a staging buffer: %s", m->name,
 				 strerror(-r));
 	memcpy(st->map, p->text, p->text_size);
-	cmd.dma.bo_handle = st->buf->handle;
-	cmd.dma.sram_handle = m->sram_handle;
-	cmd.dma.sram_offset = p->text_offset;
-	cmd.dma.size = p->text_size;
-	return job_submit(m, pc, &cmd, 1);
+	return stage_submit(m, st, pc, p->text_size, p->text_offset);
 }
 
 /*
