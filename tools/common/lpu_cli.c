@@ -66,3 +66,19 @@ uint64_t lpu_cli_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void lpu_cli_percentiles(double *v, size_t n, double *p50, double *p99)
+{
+	size_t rank = (n * 99 + 99) / 100;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	*p50 = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	*p99 = v[rank ? rank - 1 : 0];
+}

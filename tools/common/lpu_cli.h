@@ -7,6 +7,7 @@
 #ifndef LPU_CLI_H
 #define LPU_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define LPU_CLI_EXIT_USAGE	2
@@ -27,5 +28,12 @@ void lpu_cli_usage_error(const char *fmt, ...);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t lpu_cli_now_ns(void);
+
+/*
+ * Sort @v (@n >= 1 values) and store its median (the mean of the two
+ * middle values when @n is even) and 99th percentile (nearest rank): the
+ * tools' figures for latencies and inter-token gaps.
+ */
+void lpu_cli_percentiles(double *v, size_t n, double *p50, double *p99);
 
 #endif /* LPU_CLI_H */

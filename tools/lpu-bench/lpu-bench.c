@@ -217,23 +217,13 @@ static double gbps(uint64_t bytes, uint64_t ns)
 	return ns ? (double)bytes / (double)ns : 0.0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Sort @ns and return its median and 99th percentile in microseconds. */
+static void percentiles_us(double *ns, size_t n, double *median_us,
+			   double *p99_us)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sort @v and return its median and 99th percentile (nearest rank). */
-static void percentiles(uint64_t *v, size_t n, double *median_us,
-			double *p99_us)
-{
-	size_t rank = (n * 99 + 99) / 100;
-
-	qsort(v, n, sizeof(*v), cmp_u64);
-	*median_us = (n % 2 ? (double)v[n / 2] :
-		      ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2) / 1000.0;
-	*p99_us = (double)v[rank ? rank - 1 : 0] / 1000.0;
+	lpu_cli_percentiles(ns, n, median_us, p99_us);
+	*median_us /= 1000.0;
+	*p99_us /= 1000.0;
 }
 
 struct bench {
@@ -375,7 +365,7 @@ static void bench_dma(struct bench *b, uint64_t size, double *to_gbps,
 	*from_gbps = gbps(size, best_from);
 }
 
-static void bench_nop(struct bench *b, uint64_t *lat, uint64_t n)
+static void bench_nop(struct bench *b, double *lat, uint64_t n)
 {
 	struct drm_lpu_cmd cmd;
 	uint64_t i;
@@ -385,10 +375,10 @@ static void bench_nop(struct bench *b, uint64_t *lat, uint64_t n)
 	/* One untimed job, so that first-use costs stay out. */
 	run_job(b, &cmd);
 	for (i = 0; i < n; i++)
-		lat[i] = run_job(b, &cmd);
+		lat[i] = (double)run_job(b, &cmd);
 }
 
-static void bench_version(struct bench *b, uint64_t *lat, uint64_t n)
+static void bench_version(struct bench *b, double *lat, uint64_t n)
 {
 	uint64_t i;
 
@@ -400,7 +390,7 @@ static void bench_version(struct bench *b, uint64_t *lat, uint64_t n)
 		if (ioctl(b->fd, DRM_IOCTL_VERSION, &v))
 			lpu_cli_die("DRM_IOCTL_VERSION: %s", strerror(errno));
 		if (i)	/* the first call is a warm-up */
-			lat[i - 1] = lpu_cli_now_ns() - t0;
+			lat[i - 1] = (double)(lpu_cli_now_ns() - t0);
 	}
 }
 
@@ -521,24 +511,17 @@ static void run_stream(struct lpu_model *model, const uint32_t *prompt,
 	lpu_stream_free(stream);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * The median of @v (1 <= n <= STREAM_RUNS; the mean of the two middle
  * values if n is even), sorting a copy.
  */
 static double median_of(const double *v, size_t n)
 {
-	double s[STREAM_RUNS];
+	double s[STREAM_RUNS], p50, p99;
 
 	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	lpu_cli_percentiles(s, n, &p50, &p99);
+	return p50;
 }
 
 /* ---- the host's engine (--host-engine) ----------------------------------- */
@@ -720,15 +703,15 @@ struct stream_bench {
 };
 
 /* The p50 and p99 in ms of @n gaps in ns (sorting them); 0 if none. */
-static void gap_percentiles(uint64_t *gaps, size_t n, double *p50_ms,
+static void gap_percentiles(double *gaps, size_t n, double *p50_ms,
 			    double *p99_ms)
 {
 	*p50_ms = *p99_ms = 0;
 	if (!n)
 		return;
-	percentiles(gaps, n, p50_ms, p99_ms);
-	*p50_ms /= 1000.0;
-	*p99_ms /= 1000.0;
+	lpu_cli_percentiles(gaps, n, p50_ms, p99_ms);
+	*p50_ms /= 1e6;
+	*p99_ms /= 1e6;
 }
 
 /*
@@ -744,17 +727,16 @@ static void bench_stream(struct lpu_model *model, const char *path,
 			 struct stream_bench *sb)
 {
 	uint64_t *arrivals = calloc(budget, sizeof(*arrivals));
-	uint64_t *gaps = calloc((size_t)budget * STREAM_RUNS, sizeof(*gaps));
-	uint64_t *run_gaps = calloc(budget, sizeof(*run_gaps));
+	double *gaps = calloc((size_t)budget * STREAM_RUNS, sizeof(*gaps));
 	struct stream_result runs[STREAM_RUNS], warm;
 	struct engine_result eng[STREAM_RUNS];
 	double rates[STREAM_RUNS], ratios[STREAM_RUNS];
 	double e_rates[STREAM_RUNS], e_p50[STREAM_RUNS], e_p99[STREAM_RUNS];
-	size_t n_gaps = 0, n_eg = 0, n_run_gaps;
+	size_t n_gaps = 0, n_eg = 0, first;
 	uint32_t i;
 	int k, mid = 0;
 
-	if (!arrivals || !gaps || !run_gaps)
+	if (!arrivals || !gaps)
 		lpu_cli_die("out of memory");
 	memset(sb, 0, sizeof(*sb));
 	sb->host = host != NULL;
@@ -768,14 +750,13 @@ static void bench_stream(struct lpu_model *model, const char *path,
 			host_engine_run(host, path, prompt, n_prompt, budget,
 					&eng[k]);
 		run_stream(model, prompt, n_prompt, budget, arrivals, run);
-		n_run_gaps = 0;
-		for (i = 1; i < run->tokens; i++) {
-			gaps[n_gaps++] = arrivals[i] - arrivals[i - 1];
-			run_gaps[n_run_gaps++] = arrivals[i] - arrivals[i - 1];
-		}
-		gap_percentiles(run_gaps, n_run_gaps, &run->p50_ms,
+		first = n_gaps;
+		for (i = 1; i < run->tokens; i++)
+			gaps[n_gaps++] = (double)(arrivals[i] - arrivals[i - 1]);
+		/* this run's own (sorting its part of gaps is harmless) */
+		gap_percentiles(gaps + first, n_gaps - first, &run->p50_ms,
 				&run->p99_ms);
-		run->n_gaps = n_run_gaps;
+		run->n_gaps = n_gaps - first;
 		rates[k] = run->rate;
 		if (!host)
 			continue;
@@ -823,7 +804,6 @@ static void bench_stream(struct lpu_model *model, const char *path,
 				sb->ratio_max = ratios[k];
 		}
 	}
-	free(run_gaps);
 	free(gaps);
 	free(arrivals);
 }
@@ -949,7 +929,7 @@ int main(int argc, char **argv)
 	struct drm_lpu_query q = { 0 };
 	struct bench b = { 0 };
 	double mc, to, from, nop_med, nop_p99, ver_med, ver_p99;
-	uint64_t *nop_lat, *ver_lat;
+	double *nop_lat, *ver_lat;
 	char label[32];
 	int c;
 	const char *program = NULL, *host_engine = NULL;
@@ -1063,8 +1043,8 @@ int main(int argc, char **argv)
 
 	bench_nop(&b, nop_lat, iterations);
 	bench_version(&b, ver_lat, iterations);
-	percentiles(nop_lat, iterations, &nop_med, &nop_p99);
-	percentiles(ver_lat, iterations, &ver_med, &ver_p99);
+	percentiles_us(nop_lat, iterations, &nop_med, &nop_p99);
+	percentiles_us(ver_lat, iterations, &ver_med, &ver_p99);
 	printf("nop_job: median %.2f us, p99 %.2f us (%" PRIu64 " jobs)\n",
 	       nop_med, nop_p99, iterations);
 	printf("ioctl_version: median %.2f us, p99 %.2f us (%" PRIu64

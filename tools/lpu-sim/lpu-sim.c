@@ -24,6 +24,7 @@
 
 #include "lpu_engine.h"
 #include "lpu_insn.h"
+#include "lpu_cli.h"
 #include "lpu_program.h"
 #include "lpu_tokenizer.h"
 
@@ -146,27 +147,6 @@ static int sim_emit(void *opaque, uint32_t token, uint32_t index)
 	s->tokens[index] = token;
 	s->times[index] = now_s();
 	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * Sort @v (n >= 1) and return its median (the mean of the two middle
- * values when n is even) and 99th percentile (nearest rank), as
- * lpu-bench computes its inter-token figures.
- */
-static void percentiles(double *v, size_t n, double *p50, double *p99)
-{
-	size_t rank = (n * 99 + 99) / 100;
-
-	qsort(v, n, sizeof(*v), cmp_double);
-	*p50 = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	*p99 = v[rank ? rank - 1 : 0];
 }
 
 static int parse_tokens(const char *s, uint32_t **out, size_t *n)
@@ -517,7 +497,7 @@ int main(int argc, char **argv)
 			for (i = 0; i < n; i++)
 				stream.times[i] = stream.times[i + 1] -
 						  stream.times[i];
-			percentiles(stream.times, n, &p50, &p99);
+			lpu_cli_percentiles(stream.times, n, &p50, &p99);
 			fprintf(stderr, "host gaps: p50 %.3f ms, p99 %.3f ms, p99/p50 %.2f (%u gaps)\n",
 				p50 * 1e3, p99 * 1e3, p50 > 0 ? p99 / p50 : 0.0,
 				n);
