@@ -62,8 +62,8 @@
 #define LPU_REG_STATUS			0x001c	/* RO */
 #define   LPU_STATUS_READY		(1u << 0)	/* out of reset */
 #define LPU_REG_IRQ_CAUSE		0x0020	/* RW1C */
-#define   LPU_IRQ_QUEUE(q)		(1u << (q))	/* queue q: completion
-							 * or token progress */
+/* queue q: a completion or token progress */
+#define   LPU_IRQ_QUEUE(q)		(1u << (q))
 #define   LPU_IRQ_EVENT			(1u << 31)	/* device event */
 #define LPU_REG_IRQ_MASK		0x0024	/* RW, 1 = enabled */
 #define LPU_REG_CYCLES_LO		0x0028	/* RO, free-running */
