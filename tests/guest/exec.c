@@ -937,6 +937,30 @@ LPU_CASE(exec_eventfd)
 /* ---- Cases: failing programs -------------------------------------------- */
 
 /*
+ * The end of a case whose program stopped one way or another: let go of
+ * its job's syncobjs, its stream, SRAM and program, then check the queue
+ * still moves data (a 64 KiB round trip of pattern @seed) and runs
+ * programs (emit_n, @n tokens), and close @fd.
+ */
+EXEC_HELPER void release_and_reuse(int fd,
+				   const struct drm_lpu_device_info *info,
+				   uint32_t done, uint32_t progress,
+				   struct stream *s, struct lpu_sram *sram,
+				   struct lpu_program *p, uint64_t seed,
+				   uint32_t n)
+{
+	drmSyncobjDestroy(fd, done);
+	drmSyncobjDestroy(fd, progress);
+	stream_del(fd, s);
+	lpu_must_sram_free(fd, sram);
+	lpu_program_free(p);
+
+	lpu_must_round_trip(fd, 64 * LPU_KiB, seed);
+	must_run_emit_n(fd, info, 0, n);
+	close(fd);
+}
+
+/*
  * loop_forever.s neither halts nor emits: the watchdog aborts it after
  * job_timeout_ms without progress, the job fails with -ETIMEDOUT and the
  * stream says ABORTED. The queue then still moves data and runs programs.
@@ -987,15 +1011,7 @@ LPU_CASE(exec_loop_abort)
 	if (timeline_point(fd, progress))
 		FAIL("the progress timeline moved without tokens");
 
-	drmSyncobjDestroy(fd, done);
-	drmSyncobjDestroy(fd, progress);
-	stream_del(fd, &s);
-	lpu_must_sram_free(fd, &sram);
-	lpu_program_free(p);
-
-	lpu_must_round_trip(fd, 64 * LPU_KiB, 11);
-	must_run_emit_n(fd, &info, 0, 5);
-	close(fd);
+	release_and_reuse(fd, &info, done, progress, &s, &sram, p, 11, 5);
 	return LPU_PASS;
 }
 
@@ -1057,15 +1073,7 @@ LPU_CASE(exec_cycle_limit)
 	if (timeline_point(fd, progress))
 		FAIL("the progress timeline moved without tokens");
 
-	drmSyncobjDestroy(fd, done);
-	drmSyncobjDestroy(fd, progress);
-	stream_del(fd, &s);
-	lpu_must_sram_free(fd, &sram);
-	lpu_program_free(p);
-
-	lpu_must_round_trip(fd, 64 * LPU_KiB, 13);
-	must_run_emit_n(fd, &info, 0, 5);
-	close(fd);
+	release_and_reuse(fd, &info, done, progress, &s, &sram, p, 13, 5);
 	return LPU_PASS;
 }
 
@@ -1413,15 +1421,7 @@ LPU_CASE(exec_fault)
 	check_tokens(&s, want, 1, "fault_sram (token 7 before the fault)");
 	check_progress_end(fd, progress, 1, &s);
 
-	drmSyncobjDestroy(fd, done);
-	drmSyncobjDestroy(fd, progress);
-	stream_del(fd, &s);
-	lpu_must_sram_free(fd, &sram);
-	lpu_program_free(p);
-
-	lpu_must_round_trip(fd, 64 * LPU_KiB, 12);
-	must_run_emit_n(fd, &info, 0, 3);
-	close(fd);
+	release_and_reuse(fd, &info, done, progress, &s, &sram, p, 12, 3);
 	return LPU_PASS;
 }
 
