@@ -639,6 +639,27 @@ EXEC_HELPER void run_model(int fd, const struct drm_lpu_device_info *info,
 /* ---- emit_n.s ---------------------------------------------------------- */
 
 /*
+ * Check that @p (the file @name) is the program a test knows: @n
+ * instructions from its entry with the opcodes @ops; their cycle costs in
+ * @cost[0..n).
+ */
+EXEC_HELPER void known_program(const struct lpu_program *p, const char *name,
+			       const uint8_t *ops, uint32_t n, uint64_t *cost)
+{
+	uint32_t i;
+
+	if (p->n_insns != n || p->text_offset != p->note.entry)
+		FAIL("%s is not the program this test knows: update exec.c",
+		     name);
+	for (i = 0; i < n; i++) {
+		if (p->text[i].op != ops[i])
+			FAIL("%s: instruction %u has opcode 0x%02x, expected 0x%02x: update exec.c",
+			     name, i, p->text[i].op, ops[i]);
+		cost[i] = lpu_insn_cycles(&p->text[i]);
+	}
+}
+
+/*
  * Cycles and instructions of emit_n.s: li, li, then per token bltu,
  * emit, addi, addi, jmp, and at the end bltu, halt. The costs come from
  * the cycle model (lpu_insn_cycles()).
@@ -650,18 +671,9 @@ EXEC_HELPER void emit_n_cost(const struct lpu_program *p, uint32_t n,
 		LPU_OP_LI, LPU_OP_LI, LPU_OP_BLTU, LPU_OP_HALT, LPU_OP_EMIT,
 		LPU_OP_ADDI, LPU_OP_ADDI, LPU_OP_JMP,
 	};
-	const struct lpu_insn *t = p->text;
 	uint64_t c[8];
-	uint32_t i;
 
-	if (p->n_insns != 8 || p->text_offset != p->note.entry)
-		FAIL("emit_n.lpu is not the program this test knows: update exec.c");
-	for (i = 0; i < 8; i++) {
-		if (t[i].op != ops[i])
-			FAIL("emit_n.lpu: instruction %u has opcode 0x%02x, expected 0x%02x: update exec.c",
-			     i, t[i].op, ops[i]);
-		c[i] = lpu_insn_cycles(&t[i]);
-	}
+	known_program(p, "emit_n.lpu", ops, 8, c);
 	*cycles = c[0] + c[1] + c[2] + c[3] +
 		  n * (c[2] + c[4] + c[5] + c[6] + c[7]);
 	*insns = 4 + 5ULL * n;
@@ -1097,18 +1109,9 @@ EXEC_HELPER uint64_t long_compute_cycles(const struct lpu_program *p,
 		LPU_OP_LI, LPU_OP_BLTU, LPU_OP_EMIT, LPU_OP_HALT,
 		LPU_OP_MATVEC, LPU_OP_ADDI, LPU_OP_JMP,
 	};
-	const struct lpu_insn *t = p->text;
 	uint64_t c[7];
-	uint32_t i;
 
-	if (p->n_insns != 7 || p->text_offset != p->note.entry)
-		FAIL("long_compute.lpu is not the program this test knows: update exec.c");
-	for (i = 0; i < 7; i++) {
-		if (t[i].op != ops[i])
-			FAIL("long_compute.lpu: instruction %u has opcode 0x%02x, expected 0x%02x: update exec.c",
-			     i, t[i].op, ops[i]);
-		c[i] = lpu_insn_cycles(&t[i]);
-	}
+	known_program(p, "long_compute.lpu", ops, 7, c);
 	return c[0] + n * (c[1] + c[4] + c[5] + c[6]) + c[1] + c[2] + c[3];
 }
 
